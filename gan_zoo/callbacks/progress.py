@@ -1,0 +1,61 @@
+"""A progress bar in kimg, with seconds per kimg and the family's phase (e.g. PGGAN's resolution)."""
+
+import time
+from typing import Any
+
+import lightning as L
+from lightning.pytorch.callbacks.progress import ProgressBar
+from tqdm.auto import tqdm
+
+
+class KimgProgressBar(ProgressBar):
+    def __init__(
+        self,
+        refresh_kimg: float = 0.0,  # kimg between bar refreshes; 0 refreshes every step
+    ) -> None:
+        super().__init__()
+        self.refresh_kimg = refresh_kimg
+        self._enabled = True
+        self._bar: tqdm | None = None
+        self._last_refresh_nimg = 0
+        self._start: tuple[float, int] = (0.0, 0)
+
+    def disable(self) -> None:
+        self._enabled = False
+
+    def enable(self) -> None:
+        self._enabled = True
+
+    @property
+    def is_enabled(self) -> bool:
+        return self._enabled and self.trainer.is_global_zero
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not self.is_enabled:
+            return
+        total = pl_module.total_nimg / 1000
+        self._bar = tqdm(total=total, initial=int(pl_module.cur_nimg) / 1000, unit="kimg", dynamic_ncols=True,
+                         bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} kimg [{elapsed}<{remaining}{postfix}]")
+        self._start = (time.perf_counter(), int(pl_module.cur_nimg))
+        self._last_refresh_nimg = int(pl_module.cur_nimg)
+
+    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if self._bar is None:
+            return
+        nimg = int(pl_module.cur_nimg)
+        if (nimg - self._last_refresh_nimg) / 1000 < self.refresh_kimg:
+            return
+        elapsed = time.perf_counter() - self._start[0]
+        done_kimg = (nimg - self._start[1]) / 1000
+        postfix = {"s/kimg": f"{elapsed / done_kimg:.1f}" if done_kimg > 0 else "-"}
+        phase = pl_module.progress_description()
+        if phase:
+            postfix["phase"] = phase
+        self._bar.set_postfix(postfix, refresh=False)
+        self._bar.update(min(nimg, pl_module.total_nimg) / 1000 - self._bar.n)
+        self._last_refresh_nimg = nimg
+
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None

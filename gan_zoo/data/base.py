@@ -1,0 +1,40 @@
+"""MirroredDataset: the indexing convention every gan-zoo dataset follows.
+
+`dataset[i]` for i in [0, N) is image i; for i in [N, 2N) it is image i - N flipped horizontally.
+The sampler realises x-flip augmentation by drawing indices from [0, 2N), so the flip is a pure
+function of the index: no randomness inside datasets, which bit-exact resume relies on.
+"""
+
+from abc import ABC, abstractmethod
+
+from torch import Tensor
+from torch.utils.data import Dataset
+
+# Batch keys holding pixels (flipped with the image); others (label) are per-image values.
+SPATIAL_KEYS = frozenset({"image", "segmap", "instance"})
+
+
+class MirroredDataset(Dataset[dict[str, Tensor]], ABC):
+    """Base class: subclasses set the attributes below and implement `__len__` and `load`."""
+
+    provides: frozenset[str]  # batch keys of every item, e.g. {"image", "label"}
+    num_classes: int  # number of class labels; 0 when unlabelled
+    resolution: int  # images are resolution x resolution pixels
+    channels: int  # 1 (grey) or 3 (RGB)
+
+    @abstractmethod
+    def __len__(self) -> int:
+        """Number of distinct images N (mirrored indices are not counted)."""
+
+    @abstractmethod
+    def load(self, index: int) -> dict[str, Tensor]:
+        """Item `index` in [0, N), unflipped: `image` float32 CHW in [-1, 1] plus the other keys."""
+
+    def __getitem__(self, index: int) -> dict[str, Tensor]:
+        n = len(self)
+        if not 0 <= index < 2 * n:
+            raise IndexError(f"index {index} is outside [0, {2 * n}) (N={n} images, mirrored copies above N)")
+        item = self.load(index % n)
+        if index < n:
+            return item
+        return {key: value.flip(-1) if key in SPATIAL_KEYS else value for key, value in item.items()}

@@ -1,0 +1,30 @@
+"""`gan-zoo list`: registered model families, data sets, experiment presets and metrics."""
+
+from pathlib import Path
+
+import hydra
+from omegaconf import DictConfig
+
+from gan_zoo.config_dir import CONFIG_DIR
+from gan_zoo.registry import list_metrics, list_models
+
+
+def config_options(group: str) -> list[str]:
+    root = Path(CONFIG_DIR) / group
+    return sorted(str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.yaml"))
+
+
+def listing() -> dict[str, list[str]]:
+    return {
+        "models": list_models(),
+        "data": config_options("data"),
+        "experiments": config_options("experiment"),
+        "metrics": list_metrics(),
+    }
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="list")
+def main(cfg: DictConfig) -> None:
+    for section, names in listing().items():
+        print(f"{section}:")
+        print("\n".join(f"  {name}" for name in names) if names else "  (none registered yet)")

@@ -1,0 +1,290 @@
+"""GANModule: the training mechanics every family shares (DESIGN.md §4).
+
+* Manual optimisation. A training step runs the family's **phases** (e.g. G main, G reg, D main,
+  D reg) in order; each names its optimizer and an interval. Lazy regularisation: a phase with
+  interval k runs every k-th step and its loss is multiplied by k (as the NVlabs code does), and the
+  family rescales that optimizer's lr and betas by k/(k+1) (`lazy_regularization_adam_kwargs`).
+* Progress is counted in images: `cur_nimg` (a buffer, so it is in every checkpoint); training ends
+  at `total_kimg`; `progress/kimg` is logged with every value. `global_step` is never the user's unit.
+* `G_ema`: a frozen copy of G updated either with a fixed per-step beta (PGGAN, StarGAN v2) or with
+  a half-life in kimg and an optional ramp-up (StyleGAN family).
+* Bit-exact resume: every piece of progress state is a buffer or goes through on_save/on_load
+  checkpoint; the global RNG states (torch, CUDA, numpy, python) are saved with each checkpoint and
+  restored right before the first batch after a resume. The data stream is positioned by `cur_nimg`
+  (see `gan_zoo.data.sampler`), so no loader state is needed.
+* DDP: gradients are averaged by hand after each phase's backward (one flattened all-reduce), not by
+  DistributedDataParallel, because GAN phases run several backward passes per forward and leave
+  parameters unused (see `gan_zoo.training.strategy`). Per-sample random numbers are drawn for the
+  whole global batch and sliced per rank, so one process and N processes draw the same numbers.
+"""
+
+import copy
+import random
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import lightning as L
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+
+@dataclass(frozen=True)
+class Phase:
+    name: str  # logged as loss/<name>; e.g. "G_main", "D_reg"
+    optimizer: str  # key into GANModule.optimizer_names
+    loss: Callable[[dict[str, Tensor]], Tensor]  # batch -> scalar loss (already a mean over the batch)
+    interval: int = 1  # run every `interval` steps; the loss is multiplied by it (lazy regularisation)
+
+
+def lazy_regularization_adam_kwargs(lr: float, betas: Sequence[float], interval: int | None) -> dict[str, Any]:
+    """Adam lr and betas for an optimizer whose regulariser runs every `interval` steps (StyleGAN2 §B)."""
+    if not interval or interval <= 1:
+        return {"lr": lr, "betas": tuple(betas)}
+    ratio = interval / (interval + 1)
+    return {"lr": lr * ratio, "betas": tuple(beta**ratio for beta in betas)}
+
+
+class GANModule(L.LightningModule):
+    family: ClassVar[str] = "base"  # set by registry.register_model
+    optimizer_names: ClassVar[tuple[str, ...]] = ("G", "D")  # order of configure_optimizers' list
+    provides_required: ClassVar[frozenset[str]] = frozenset({"image"})  # batch keys the family needs
+    ema_after_phase: ClassVar[str | None] = None  # phase after which G_ema is updated (None = after all)
+
+    def __init__(
+        self,
+        ema: dict[str, float] | None = None,  # {"beta": per-step} or {"half_life_kimg": k, "rampup": r or None}
+        compile: bool = False,  # torch.compile the networks in place (module.compile(), keeps state-dict keys)
+        **hparams: Any,  # the family's own hyperparameters, kept in the checkpoint
+    ) -> None:
+        super().__init__()
+        self.automatic_optimization = False
+        self.save_hyperparameters()
+        self.ema_config = dict(ema or {"beta": 0.999})
+        self.compile_networks = compile
+        self.register_buffer("cur_nimg", torch.zeros((), dtype=torch.long))
+        self.register_buffer("step_count", torch.zeros((), dtype=torch.long))  # training steps done
+        self.total_nimg = 0  # set by configure_run; not a hyperparameter so a resume may extend it
+        self.batch_size = 0  # global images per step (families with a schedule override plan_batches)
+        self.run_identity: dict[str, Any] = {}
+        self._pending_rng_states: dict[str, Any] | None = None
+        self._step_losses: dict[str, Tensor] = {}
+
+    # ---- set-up --------------------------------------------------------------------------------
+
+    def configure_run(self, total_kimg: float, batch_size: int, identity: dict[str, Any]) -> None:
+        """Run-level settings that are not architecture: training length, global batch, identity."""
+        self.total_nimg = int(round(total_kimg * 1000))
+        self.batch_size = int(batch_size)
+        self.run_identity = dict(identity)
+
+    def networks(self) -> dict[str, nn.Module]:
+        """The trainable networks by name, as `gan-zoo summary` reports them (G_ema excluded)."""
+        raise NotImplementedError
+
+    def phases(self) -> list[Phase]:
+        raise NotImplementedError
+
+    def init_ema(self) -> None:
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+
+    def setup(self, stage: str) -> None:
+        if self.compile_networks:
+            for net in (*self.networks().values(), self.G_ema):
+                net.compile()
+
+    # ---- data plan -----------------------------------------------------------------------------
+
+    @property
+    def world_size(self) -> int:
+        return self.trainer.world_size if self._trainer is not None else 1
+
+    @property
+    def rank(self) -> int:
+        return self.trainer.global_rank if self._trainer is not None else 0
+
+    def global_batch_size(self) -> int:
+        """Global images per step from the current state; families with a schedule override this."""
+        return self.batch_size
+
+    def plan_batches(self) -> tuple[int, int, int]:
+        """(start_nimg, per-rank batch, number of batches) for the next stretch of constant batch size.
+
+        The datamodule asks this at every (re)load of the training loader; Lightning reloads it every
+        epoch, so an "epoch" here is a stretch of training with one batch size, ending at total_kimg.
+        """
+        batch = self.global_batch_size()
+        per_rank = self._per_rank(batch)
+        remaining = max(self.total_nimg - int(self.cur_nimg), 0)
+        return int(self.cur_nimg), per_rank, -(-remaining // batch)
+
+    def _per_rank(self, global_batch: int) -> int:
+        if global_batch % self.world_size:
+            raise ValueError(
+                f"the global batch of {global_batch} images does not split over {self.world_size} processes; "
+                "choose a batch size divisible by the device count"
+            )
+        return global_batch // self.world_size
+
+    # ---- randomness shared by 1 or N processes ---------------------------------------------------
+
+    def global_randn(self, local_batch: int, *shape: int) -> Tensor:
+        """Normal noise for this rank's samples, drawn for the whole global batch and sliced by rank."""
+        full = torch.randn(local_batch * self.world_size, *shape, device=self.device)
+        return full[self.rank :: self.world_size]
+
+    def global_rand(self, local_batch: int, *shape: int) -> Tensor:
+        full = torch.rand(local_batch * self.world_size, *shape, device=self.device)
+        return full[self.rank :: self.world_size]
+
+    # ---- the training step ---------------------------------------------------------------------
+
+    def before_step(self, batch: dict[str, Tensor]) -> None:
+        """Family hook run before the phases (schedules, lr changes, augment probability)."""
+
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        self._restore_rng_states_once()
+        self.before_step(batch)
+        optimizers = dict(zip(self.optimizer_names, self._optimizer_list(), strict=True))
+        self._step_losses = {}
+        step = int(self.step_count)
+        phases = self.phases()
+        for phase in phases:
+            if step % phase.interval:
+                continue
+            optimizer = optimizers[phase.optimizer]
+            self.toggle_optimizer(optimizer)
+            loss = phase.loss(batch)
+            optimizer.zero_grad(set_to_none=True)
+            self.manual_backward(loss * phase.interval)
+            self._average_gradients(optimizer)
+            optimizer.step()
+            self.untoggle_optimizer(optimizer)
+            self._step_losses[f"loss/{phase.name}"] = loss.detach()
+            if phase.name == (self.ema_after_phase or phases[-1].name):
+                self.update_ema(batch["image"].shape[0] * self.world_size)
+        self.cur_nimg += batch["image"].shape[0] * self.world_size
+        self.step_count += 1
+        self.log_step()
+
+    def _optimizer_list(self) -> list:
+        optimizers = self.optimizers()
+        return list(optimizers) if isinstance(optimizers, list | tuple) else [optimizers]
+
+    def record(self, name: str, value: Tensor) -> None:
+        """Record a scalar (e.g. a loss term) to log with this step."""
+        self._step_losses[name] = value.detach().float().mean()
+
+    def log_step(self) -> None:
+        values = {name: value.float() for name, value in self._step_losses.items()}
+        values["progress/kimg"] = torch.tensor(float(self.cur_nimg) / 1000.0)
+        self.log_dict(values, on_step=True, on_epoch=False, sync_dist=self.world_size > 1, batch_size=1)
+
+    def _average_gradients(self, optimizer: Any) -> None:
+        if self.world_size == 1:
+            return
+        params = [p for group in optimizer.param_groups for p in group["params"] if p.requires_grad]
+        grads = [p.grad if p.grad is not None else torch.zeros_like(p) for p in params]
+        flat = torch.cat([g.reshape(-1) for g in grads])
+        torch.distributed.all_reduce(flat)
+        flat /= self.world_size
+        offset = 0
+        for p in params:
+            n = p.numel()
+            p.grad = flat[offset : offset + n].view_as(p).clone()
+            offset += n
+
+    def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
+        if int(self.cur_nimg) >= self.total_nimg:
+            self.trainer.should_stop = True
+
+    # ---- EMA -----------------------------------------------------------------------------------
+
+    def ema_beta(self, global_batch: int) -> float:
+        if "beta" in self.ema_config:
+            return float(self.ema_config["beta"])
+        ema_nimg = float(self.ema_config["half_life_kimg"]) * 1000
+        rampup = self.ema_config.get("rampup")
+        if rampup:
+            ema_nimg = min(ema_nimg, float(self.cur_nimg) * rampup)
+        return 0.5 ** (global_batch / max(ema_nimg, 1e-8))
+
+    @torch.no_grad()
+    def update_ema(self, global_batch: int) -> None:
+        beta = self.ema_beta(global_batch)
+        ema_params = list(self.G_ema.parameters())
+        params = [p.detach() for p in self.G.parameters()]
+        torch._foreach_lerp_(ema_params, params, 1.0 - beta)
+        for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
+            b_ema.copy_(b)
+
+    # ---- sampling and evaluation interfaces ------------------------------------------------------
+
+    @staticmethod
+    def latents_from_seeds(seeds: Iterable[int], z_dim: int) -> Tensor:
+        """z per seed as NVlabs draws it (numpy RandomState(seed).randn), so seeds mean the same thing."""
+        return torch.from_numpy(np.stack([np.random.RandomState(s).randn(z_dim) for s in seeds])).float()
+
+    def sample(self, seeds: Sequence[int], **kwargs: Any) -> Tensor:
+        """uint8 images [N, C, H, W] from G_ema, one per seed, deterministic per seed and device."""
+        raise NotImplementedError
+
+    def eval_fakes(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
+        """Fake images in [-1, 1] for a real evaluation batch under the family's protocol."""
+        raise NotImplementedError
+
+    def progress_description(self) -> str:
+        """Short text for the progress bar (e.g. the resolution phase)."""
+        return ""
+
+    # ---- checkpoints ---------------------------------------------------------------------------
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["gan_zoo"] = {
+            "family": self.family,
+            **self.run_identity,
+            "cur_nimg": int(self.cur_nimg),
+            "rng_states": _capture_rng_states(),
+        }
+        for logger in self.loggers:
+            if type(logger).__name__ == "WandbLogger":
+                checkpoint["gan_zoo"]["wandb_run_id"] = logger.experiment.id
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        self._pending_rng_states = checkpoint.get("gan_zoo", {}).get("rng_states")
+
+    def _restore_rng_states_once(self) -> None:
+        # Restored here, right before the first step after a resume, because Lightning's set-up
+        # between loading and training may draw random numbers that the uninterrupted run did not.
+        if self._pending_rng_states is not None:
+            _restore_rng_states(self._pending_rng_states)
+            self._pending_rng_states = None
+
+
+def _capture_rng_states() -> dict[str, Any]:
+    np_state = np.random.get_state()
+    states: dict[str, Any] = {
+        "torch": torch.get_rng_state(),
+        "numpy": {"key": np_state[0], "state": torch.from_numpy(np_state[1].astype(np.int64)), "pos": int(np_state[2]),
+                  "has_gauss": int(np_state[3]), "cached_gaussian": float(np_state[4])},
+        "python": random.getstate(),
+    }
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def _restore_rng_states(states: dict[str, Any]) -> None:
+    torch.set_rng_state(states["torch"])
+    np_state = states["numpy"]
+    np.random.set_state((np_state["key"], np_state["state"].numpy().astype(np.uint32), np_state["pos"],
+                         np_state["has_gauss"], np_state["cached_gaussian"]))
+    random.setstate(_as_tuples(states["python"]))
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
+def _as_tuples(value: Any) -> Any:
+    # python's random state is nested tuples; a checkpoint round trip may turn them into lists
+    return tuple(_as_tuples(v) for v in value) if isinstance(value, list | tuple) else value

@@ -1,0 +1,193 @@
+"""PGGAN as a GANModule: WGAN-GP with drift, progressive growing with fade-in, the official schedule.
+
+Per minibatch, as the official training loop: one D step (WGAN-GP + epsilon drift, + AC-GAN terms when
+conditional), the G_ema update (beta 0.999 per step, run together with the D step, so G_ema trails G
+by one step exactly as `Gs_update_op` does), then one G step. The schedule (lod, minibatch, lr) is
+re-evaluated every `minibatch_repeats` steps and Adam's state is reset whenever a new level of detail
+begins or ends its fade-in.
+"""
+
+import math
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from gan_zoo.layers.resample import downscale_box, upscale_nearest
+from gan_zoo.losses.auxiliary_classifier import auxiliary_classifier_loss
+from gan_zoo.losses.wgan_gp import drift_penalty, gradient_penalty, wgan_discriminator_loss, wgan_generator_loss
+from gan_zoo.models.base import GANModule, Phase
+from gan_zoo.models.pggan.networks import PGGANDiscriminator, PGGANGenerator
+from gan_zoo.models.pggan.schedule import PGGANSchedule, ScheduleState
+from gan_zoo.registry import register_model
+
+
+@register_model("pggan")
+class PGGANModule(GANModule):
+    ema_after_phase = "D_main"
+
+    def __init__(
+        self,
+        resolution: int,  # final image resolution (a power of two >= 4)
+        num_channels: int = 3,  # image channels
+        num_classes: int = 0,  # classes of the data set (used only when conditional)
+        conditional: bool = False,  # labels concatenated to z, AC-GAN head on D (label_size = num_classes)
+        generator: dict[str, Any] | None = None,  # PGGANGenerator keyword arguments (fmap_base, ...)
+        discriminator: dict[str, Any] | None = None,  # PGGANDiscriminator keyword arguments (mbstd_group_size, ...)
+        loss: dict[str, float] | None = None,  # wgan_lambda, wgan_target, wgan_epsilon, cond_weight
+        schedule: dict[str, Any] | None = None,  # PGGANSchedule fields except resolution
+        betas: tuple[float, float] = (0.0, 0.99),  # Adam betas of G and D
+        eps: float = 1e-8,  # Adam epsilon
+        reset_optimizer_for_new_lod: bool = True,  # official: Adam state reset at each new level of detail
+        ema: dict[str, float] | None = None,  # {"beta": 0.999} per step
+        compile: bool = False,  # torch.compile the networks in place
+    ) -> None:
+        super().__init__(ema=ema or {"beta": 0.999}, compile=compile)
+        label_size = num_classes if conditional else 0
+        if conditional and num_classes < 2:
+            raise ValueError(f"model.conditional=true needs a labelled data set, but data.num_classes is {num_classes}")
+        self.label_size = label_size
+        self.G = PGGANGenerator(resolution=resolution, num_channels=num_channels, label_size=label_size, **(generator or {}))
+        self.D = PGGANDiscriminator(resolution=resolution, num_channels=num_channels, label_size=label_size, **(discriminator or {}))
+        self.init_ema()
+        self.loss_config = {"wgan_lambda": 10.0, "wgan_target": 1.0, "wgan_epsilon": 0.001, "cond_weight": 1.0, **(loss or {})}
+        self.schedule_config = dict(schedule or {})
+        self.betas = tuple(betas)
+        self.eps = eps
+        self.reset_optimizer_for_new_lod = reset_optimizer_for_new_lod
+        # The images-shown count at which the schedule in force was last evaluated (progress state).
+        self.register_buffer("schedule_nimg", torch.zeros((), dtype=torch.long))
+        if conditional:
+            self.provides_required = frozenset({"image", "label"})
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {"G": self.G, "D": self.D}
+
+    # ---- schedule ------------------------------------------------------------------------------
+
+    @property
+    def schedule(self) -> PGGANSchedule:
+        return PGGANSchedule(resolution=self.G.resolution, world_size=self.world_size, **self.schedule_config)
+
+    def current_state(self) -> ScheduleState:
+        return self.schedule.at(int(self.schedule_nimg))
+
+    def global_batch_size(self) -> int:
+        step, cur = int(self.step_count), int(self.cur_nimg)
+        return self.schedule.at(self.schedule.evaluation_nimg(step, cur, int(self.schedule_nimg))).minibatch
+
+    def plan_batches(self) -> tuple[int, int, int]:
+        minibatch, steps = self.schedule.constant_stretch(
+            int(self.step_count), int(self.cur_nimg), int(self.schedule_nimg), self.total_nimg
+        )
+        return int(self.cur_nimg), self._per_rank(minibatch), steps
+
+    def before_step(self, batch: dict[str, Tensor]) -> None:
+        step = int(self.step_count)
+        if step % self.schedule.minibatch_repeats:
+            return
+        previous = self.current_state() if step > 0 else None
+        self.schedule_nimg.fill_(int(self.cur_nimg))
+        state = self.current_state()
+        for optimizer in self._optimizer_list():
+            for group in optimizer.param_groups:
+                group["lr"] = state.lr
+            new_lod = previous is None or (
+                math.floor(state.lod) != math.floor(previous.lod) or math.ceil(state.lod) != math.ceil(previous.lod)
+            )
+            if self.reset_optimizer_for_new_lod and new_lod:
+                optimizer.optimizer.state.clear()
+        expected = self._per_rank(state.minibatch)
+        if batch["image"].shape[0] != expected:
+            raise RuntimeError(f"PGGAN expected a per-rank batch of {expected} images at kimg {int(self.cur_nimg) / 1000:.1f}, got {batch['image'].shape[0]}")
+
+    def progress_description(self) -> str:
+        state = self.current_state()
+        fade = state.lod - int(state.lod)
+        return f"{state.resolution}x{state.resolution}" + (f" fade {1 - fade:.2f}" if fade > 0 else "")
+
+    # ---- data ----------------------------------------------------------------------------------
+
+    def process_reals(self, images: Tensor, lod: float) -> Tensor:
+        """Reals at the current resolution, cross-faded between levels of detail (official `process_reals`)."""
+        lod_floor = int(lod)
+        images = downscale_box(images, 2**lod_floor) if lod_floor > 0 else images
+        frac = lod - lod_floor
+        if frac > 0:
+            images = torch.lerp(images, upscale_nearest(downscale_box(images, 2), 2), frac)
+        return images
+
+    def _one_hot(self, batch: dict[str, Tensor]) -> Tensor | None:
+        if not self.label_size:
+            return None
+        return F.one_hot(batch["label"], self.label_size).float()
+
+    # ---- phases --------------------------------------------------------------------------------
+
+    def phases(self) -> list[Phase]:
+        return [Phase("D_main", "D", self.discriminator_loss), Phase("G_main", "G", self.generator_loss)]
+
+    def discriminator_loss(self, batch: dict[str, Tensor]) -> Tensor:
+        lod = self.current_state().lod
+        reals = self.process_reals(batch["image"], lod)
+        n = reals.shape[0]
+        labels = self._one_hot(batch)
+        with torch.no_grad():
+            fakes = self.G(self.global_randn(n, self.G.z_dim), labels, lod)
+        real_scores, real_logits = self.D(reals, lod)
+        fake_scores, fake_logits = self.D(fakes, lod)
+        mix = self.global_rand(n)
+        penalty = gradient_penalty(lambda x: self.D(x, lod)[0], reals, fakes, mix, target=self.loss_config["wgan_target"])
+        loss = (
+            wgan_discriminator_loss(real_scores, fake_scores)
+            + penalty * self.loss_config["wgan_lambda"]  # gradient_penalty already divides by target²
+            + drift_penalty(real_scores, self.loss_config["wgan_epsilon"])
+        )
+        self.record("scores/real", real_scores)
+        self.record("scores/fake", fake_scores)
+        self.record("loss/gradient_penalty", penalty)
+        if labels is not None:
+            label_loss = auxiliary_classifier_loss(real_logits, labels) + auxiliary_classifier_loss(fake_logits, labels)
+            loss = loss + label_loss * self.loss_config["cond_weight"]
+            self.record("loss/D_label", label_loss)
+        return loss.mean()
+
+    def generator_loss(self, batch: dict[str, Tensor]) -> Tensor:
+        lod = self.current_state().lod
+        n = batch["image"].shape[0]
+        labels = self._one_hot(batch)
+        fakes = self.G(self.global_randn(n, self.G.z_dim), labels, lod)
+        fake_scores, fake_logits = self.D(fakes, lod)
+        loss = wgan_generator_loss(fake_scores)
+        if labels is not None:
+            loss = loss + auxiliary_classifier_loss(fake_logits, labels) * self.loss_config["cond_weight"]
+        return loss.mean()
+
+    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+        lr = self.schedule.at(0).lr
+        return [
+            torch.optim.Adam(self.G.parameters(), lr=lr, betas=self.betas, eps=self.eps),
+            torch.optim.Adam(self.D.parameters(), lr=lr, betas=self.betas, eps=self.eps),
+        ]
+
+    # ---- sampling ------------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def generate(self, z: Tensor, labels: Tensor | None = None, lod: float | None = None) -> Tensor:
+        """G_ema images in [-1, 1] at the current level of detail (nearest-upscaled to full resolution)."""
+        lod = self.current_state().lod if lod is None else lod
+        if self.label_size and labels is None:
+            raise ValueError("this PGGAN is conditional: pass class labels")
+        one_hot = F.one_hot(labels, self.label_size).float() if self.label_size else None
+        images = self.G_ema(z.to(self.device), None if one_hot is None else one_hot.to(self.device), lod)
+        return upscale_nearest(images, 2 ** int(lod)) if int(lod) > 0 else images
+
+    def sample(self, seeds: list[int], labels: Tensor | None = None, **kwargs: Any) -> Tensor:
+        images = self.generate(self.latents_from_seeds(seeds, self.G.z_dim), labels)
+        return (images * 127.5 + 128).clamp(0, 255).to(torch.uint8)
+
+    def eval_fakes(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
+        n = batch["image"].shape[0]
+        z = torch.randn(n, self.G.z_dim, generator=generator).to(self.device)
+        return self.generate(z, batch.get("label"))

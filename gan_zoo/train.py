@@ -1,0 +1,55 @@
+"""`gan-zoo train`: compose the config, build module/data/loggers/callbacks, fit, keep last.ckpt."""
+
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+import hydra
+import lightning as L
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from gan_zoo.config_dir import CONFIG_DIR
+from gan_zoo.errors import ConfigError
+from gan_zoo.task import report_user_errors
+from gan_zoo.training.build import build_callbacks, build_datamodule, build_loggers, build_module, resolved_config
+from gan_zoo.training.checkpoint_io import AtomicCheckpointIO
+from gan_zoo.training.resume import check_checkpoint_matches, resolve_ckpt_path
+
+log = logging.getLogger(__name__)
+
+
+def train(cfg: DictConfig) -> dict[str, Any]:
+    output_dir = Path(cfg.paths.output_dir)
+    ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir / "checkpoints")
+    L.seed_everything(cfg.seed, workers=True, verbose=False)
+    datamodule = build_datamodule(cfg)
+    module = build_module(cfg)
+    record = check_checkpoint_matches(ckpt_path, module) if ckpt_path else {}
+    datamodule.setup("fit")  # validate the data now, before any process or logger starts
+    missing = module.provides_required - datamodule.provides
+    if missing:
+        raise ConfigError(
+            f"model {module.family} needs batch keys {sorted(missing)}, which data set {type(datamodule.dataset).__name__} "
+            f"does not provide (it provides {sorted(datamodule.provides)}); choose a data set with them"
+        )
+    if record.get("cur_nimg", 0) >= module.total_nimg:
+        log.info("%s is already at %.1f kimg >= total_kimg=%s; nothing to train", ckpt_path, record["cur_nimg"] / 1000, cfg.total_kimg)
+        return {"cur_nimg": record["cur_nimg"], "stopped_by_signal": None, "trainer": None}
+    loggers = build_loggers(cfg, record.get("wandb_run_id"))
+    callbacks = build_callbacks(cfg)
+    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()])
+    for logger in loggers:
+        logger.log_hyperparams(resolved_config(cfg))
+    trainer.fit(module, datamodule=datamodule, ckpt_path=str(ckpt_path) if ckpt_path else None)
+    stop = next((c.stop_signal for c in callbacks if getattr(c, "stop_signal", None)), None)
+    return {"cur_nimg": int(module.cur_nimg), "stopped_by_signal": stop, "trainer": trainer}
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")
+def main(cfg: DictConfig) -> None:
+    with report_user_errors("train"):
+        result = train(cfg)
+    if result["stopped_by_signal"]:
+        sys.exit(128 + int(result["stopped_by_signal"]))
