@@ -24,9 +24,15 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     output_dir = Path(cfg.paths.output_dir)
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir / "checkpoints")
     L.seed_everything(cfg.seed, workers=True, verbose=False)
-    datamodule = build_datamodule(cfg)
     module = build_module(cfg)
+    datamodule = build_datamodule(cfg)
     record = check_checkpoint_matches(ckpt_path, module) if ckpt_path else {}
+    model_resolution = cfg.model.get("resolution")
+    if model_resolution is not None and model_resolution != datamodule.resolution:
+        raise ConfigError(
+            f"model.resolution={model_resolution} does not match data.resolution={datamodule.resolution}; "
+            "leave model.resolution at ${data.resolution} or prepare the data at the model's resolution"
+        )
     datamodule.setup("fit")  # validate the data now, before any process or logger starts
     missing = module.provides_required - datamodule.provides
     if missing:

@@ -42,8 +42,8 @@ def _open_source(path: Path, prepare_hint: str | None) -> ImageSource:
     if path.is_file() and zipfile.is_zipfile(path):
         return ZipSource(path)
     if path.exists():
-        raise DataError(f"{path} is neither a directory nor a zip archive; point data.path at a folder of images or a zip.{hint}")
-    raise DataError(f"The data directory {path} does not exist; point data.path at a folder of images or a zip.{hint}")
+        raise DataError(f"{path} is neither a directory nor a zip archive; point data.dataset.path at a folder of images or a zip.{hint}")
+    raise DataError(f"The data directory {path} does not exist; point data.dataset.path at a folder of images or a zip.{hint}")
 
 
 class ImageFolderDataset(MirroredDataset):

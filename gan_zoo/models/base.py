@@ -65,6 +65,7 @@ class GANModule(L.LightningModule):
         self.compile_networks = compile
         self.register_buffer("cur_nimg", torch.zeros((), dtype=torch.long))
         self.register_buffer("step_count", torch.zeros((), dtype=torch.long))  # training steps done
+        self.seed = 0  # set by configure_run: the training randomness starts from it
         self.total_nimg = 0  # set by configure_run; not a hyperparameter so a resume may extend it
         self.batch_size = 0  # global images per step (families with a schedule override plan_batches)
         self.run_identity: dict[str, Any] = {}
@@ -73,8 +74,9 @@ class GANModule(L.LightningModule):
 
     # ---- set-up --------------------------------------------------------------------------------
 
-    def configure_run(self, total_kimg: float, batch_size: int, identity: dict[str, Any]) -> None:
-        """Run-level settings that are not architecture: training length, global batch, identity."""
+    def configure_run(self, total_kimg: float, batch_size: int, identity: dict[str, Any], seed: int = 0) -> None:
+        """Run-level settings that are not architecture: training length, global batch, identity, seed."""
+        self.seed = int(seed)
         self.total_nimg = int(round(total_kimg * 1000))
         self.batch_size = int(batch_size)
         self.run_identity = dict(identity)
@@ -194,6 +196,13 @@ class GANModule(L.LightningModule):
             n = p.numel()
             p.grad = flat[offset : offset + n].view_as(p).clone()
             offset += n
+
+    def on_train_start(self) -> None:
+        # A new run starts its training randomness from the seed here, after set-up, so that what
+        # set-up drew (weight init, Lightning re-seeding DDP ranks) does not matter: one process
+        # and N processes then draw the same global noise. A resumed run restores its states instead.
+        if self._pending_rng_states is None and int(self.cur_nimg) == 0:
+            L.seed_everything(self.seed, workers=True, verbose=False)
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         if int(self.cur_nimg) >= self.total_nimg:

@@ -25,10 +25,16 @@ def preset_name(cfg: DictConfig) -> str | None:
     return cfg.get("experiment_name")
 
 
+def _options(group: str) -> list[str]:
+    from gan_zoo.config_dir import CONFIG_DIR
+
+    return sorted(p.stem for p in (Path(CONFIG_DIR) / group).glob("*.yaml"))
+
+
 def build_module(cfg: DictConfig) -> GANModule:
     """The family's GANModule from `cfg.model`, configured with the run-level settings."""
     if cfg.get("model") is None:
-        raise ConfigError("no model chosen: pass model=<name> or experiment=<preset> (gan-zoo list shows them)")
+        raise ConfigError(f"no model chosen: pass model=<name> (one of: {', '.join(_options('model'))}) or experiment=<preset> (gan-zoo list shows them)")
     kwargs: dict[str, Any] = OmegaConf.to_container(cfg.model, resolve=True)  # type: ignore[assignment]
     target = kwargs.pop("_target_")
     module_class = get_class(target)
@@ -38,13 +44,14 @@ def build_module(cfg: DictConfig) -> GANModule:
         total_kimg=float(cfg.total_kimg),
         batch_size=int(batch_size),
         identity={"experiment": preset_name(cfg), "model_target": target},
+        seed=int(cfg.get("seed", 0)),
     )
     return module
 
 
 def build_datamodule(cfg: DictConfig) -> L.LightningDataModule:
     if cfg.get("data") is None:
-        raise ConfigError("no data set chosen: pass data=<name> (gan-zoo list shows them)")
+        raise ConfigError(f"no data set chosen: pass data=<name> (one of: {', '.join(_options('data'))})")
     return instantiate(cfg.data, _convert_="all")
 
 

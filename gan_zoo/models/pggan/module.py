@@ -53,6 +53,8 @@ class PGGANModule(GANModule):
         self.init_ema()
         self.loss_config = {"wgan_lambda": 10.0, "wgan_target": 1.0, "wgan_epsilon": 0.001, "cond_weight": 1.0, **(loss or {})}
         self.schedule_config = dict(schedule or {})
+        for table in ("minibatch_dict", "lr_dict"):  # resolution keys may arrive as strings from the command line
+            self.schedule_config[table] = {int(k): v for k, v in self.schedule_config.get(table, {}).items()}
         self.betas = tuple(betas)
         self.eps = eps
         self.reset_optimizer_for_new_lod = reset_optimizer_for_new_lod

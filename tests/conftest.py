@@ -1,0 +1,30 @@
+"""Shared test helpers: running the real CLI in a subprocess."""
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def gan_zoo_executable() -> str:
+    candidate = Path(sys.executable).parent / "gan-zoo"
+    return str(candidate) if candidate.exists() else shutil.which("gan-zoo") or "gan-zoo"
+
+
+def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600, env: dict | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    full_env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+    full_env.pop("GAN_ZOO_COMMAND", None)
+    result = subprocess.run([gan_zoo_executable(), *args], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=full_env)
+    if check and result.returncode != 0:
+        raise AssertionError(f"gan-zoo {' '.join(args)} failed ({result.returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
+    return result
+
+
+@pytest.fixture
+def cli():
+    return run_cli

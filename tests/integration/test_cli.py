@@ -1,0 +1,78 @@
+"""The CLI as users call it: help, --cfg, list, summary, a smoke run's output contract, errors."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+pytestmark = pytest.mark.slow
+
+SMOKE_EXPERIMENTS = sorted(
+    str(p.relative_to(Path(__file__).resolve().parents[2] / "conf/experiment").with_suffix(""))
+    for p in (Path(__file__).resolve().parents[2] / "conf/experiment/smoke").glob("*.yaml")
+)
+
+# Official trainable parameter counts (SPECS.md §1.6, targets/param_counts.json).
+OFFICIAL_COUNTS = {
+    "paper/pggan_celebahq1024": {"G": 23079115, "D": 23087249},
+    "paper/pggan_cifar10": {"G": 20719628, "D": 20726785},
+}
+
+
+def test_dispatcher_help_and_unknown_subcommand(cli):
+    out = cli("--help").stdout
+    assert "train" in out and "summary" in out and "list" in out
+    bad = cli("trian", check=False)
+    assert bad.returncode == 2 and "unknown subcommand 'trian'" in bad.stderr
+
+
+def test_subcommands_take_help_and_cfg_job(cli, tmp_path):
+    assert "gan-zoo train" in cli("train", "--help", cwd=tmp_path).stdout
+    job = cli("train", "experiment=smoke/pggan", "--cfg", "job", cwd=tmp_path).stdout
+    assert "total_kimg: 8" in job and "_target_: gan_zoo.models.pggan.module.PGGANModule" in job
+    assert not (tmp_path / "outputs").exists()
+    missing = cli("train", "data=shapes", cwd=tmp_path, check=False)
+    assert missing.returncode != 0 and "model" in missing.stderr and "pggan" in missing.stderr
+
+
+def test_list_names_models_data_experiments_metrics(cli, tmp_path):
+    out = cli("list", cwd=tmp_path).stdout
+    for expected in ("models:", "pggan", "data:", "shapes", "digits", "ffhq", "experiments:", "smoke/pggan",
+                     "paper/pggan_celebahq1024", "metrics:"):
+        assert expected in out
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("preset", sorted(OFFICIAL_COUNTS))
+def test_summary_matches_official_parameter_counts_without_data(cli, tmp_path, preset):
+    result = cli("summary", f"experiment={preset}", "format=json", cwd=tmp_path, env={"GAN_ZOO_DATA": str(tmp_path / "nothing")})
+    counts = json.loads(result.stdout.strip().splitlines()[-1])["networks"]
+    assert {name: c["trainable"] for name, c in counts.items()} == OFFICIAL_COUNTS[preset]
+    assert "trainable" in result.stdout.splitlines()[1]
+
+
+@pytest.mark.parametrize("experiment", SMOKE_EXPERIMENTS)
+def test_smoke_experiment_writes_the_output_contract(cli, tmp_path, experiment):
+    run = tmp_path / "run"
+    cli("train", f"experiment={experiment}", f"hydra.run.dir={run}", cwd=tmp_path)
+    checkpoint = torch.load(run / "checkpoints/last.ckpt", weights_only=True)
+    assert checkpoint["gan_zoo"]["cur_nimg"] >= 8000
+    assert len(list((run / "checkpoints").glob("kimg*.ckpt"))) >= 1
+    grids = sorted((run / "samples").glob("*.png"))
+    assert len(grids) >= 3
+    assert (run / ".hydra/config.yaml").read_text().count("total_kimg: 8") == 1
+    assert (run / "csv/version_0/metrics.csv").read_text().startswith("epoch,")
+
+
+def test_missing_data_is_one_line_error_saying_how_to_prepare(cli, tmp_path):
+    result = cli("train", "model=pggan", "data=ffhq", "trainer=cpu", f"hydra.run.dir={tmp_path / 'run'}",
+                 env={"GAN_ZOO_DATA": str(tmp_path / "data")}, cwd=tmp_path, check=False)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert str(tmp_path / "data" / "ffhq") in result.stderr and "ffhq-dataset" in result.stderr
+
+
+def test_model_resolution_that_does_not_match_data_is_refused(cli, tmp_path):
+    result = cli("train", "experiment=smoke/pggan", "model.resolution=64", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path, check=False)
+    assert result.returncode == 2 and "model.resolution=64" in result.stderr and "data.resolution=32" in result.stderr
