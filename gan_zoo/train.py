@@ -1,6 +1,7 @@
 """`gan-zoo train`: compose the config, build module/data/loggers/callbacks, fit, keep last.ckpt."""
 
 import logging
+import signal
 import sys
 from pathlib import Path
 from typing import Any
@@ -8,6 +9,7 @@ from typing import Any
 import hydra
 import lightning as L
 from hydra.utils import instantiate
+from lightning.pytorch.utilities.exceptions import SIGTERMException
 from omegaconf import DictConfig
 
 from gan_zoo.config_dir import CONFIG_DIR
@@ -48,8 +50,12 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()])
     for logger in loggers:
         logger.log_hyperparams(resolved_config(cfg))
-    trainer.fit(module, datamodule=datamodule, ckpt_path=str(ckpt_path) if ckpt_path else None)
-    stop = next((c.stop_signal for c in callbacks if getattr(c, "stop_signal", None)), None)
+    try:
+        trainer.fit(module, datamodule=datamodule, ckpt_path=str(ckpt_path) if ckpt_path else None)
+    except SIGTERMException:
+        # Lightning ends a SIGTERM'd fit with this SystemExit (status 0); last.ckpt is already written.
+        return {"cur_nimg": int(module.cur_nimg), "stopped_by_signal": int(signal.SIGTERM), "trainer": trainer}
+    stop = next((c.stop_signal for c in trainer.callbacks if getattr(c, "stop_signal", None)), None)
     return {"cur_nimg": int(module.cur_nimg), "stopped_by_signal": stop, "trainer": trainer}
 
 

@@ -1,6 +1,7 @@
 """A progress bar in kimg, with seconds per kimg and the family's phase (e.g. PGGAN's resolution)."""
 
 import time
+from collections import deque
 from typing import Any
 
 import lightning as L
@@ -18,7 +19,7 @@ class KimgProgressBar(ProgressBar):
         self._enabled = True
         self._bar: tqdm | None = None
         self._last_refresh_nimg = 0
-        self._start: tuple[float, int] = (0.0, 0)
+        self._recent: deque[tuple[float, int]] = deque(maxlen=20)  # (time, nimg) of recent steps: s/kimg is current speed, not the run average
 
     def disable(self) -> None:
         self._enabled = False
@@ -36,7 +37,8 @@ class KimgProgressBar(ProgressBar):
         total = pl_module.total_nimg / 1000
         self._bar = tqdm(total=total, initial=int(pl_module.cur_nimg) / 1000, unit="kimg", dynamic_ncols=True,
                          bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} kimg [{elapsed}<{remaining}{postfix}]")
-        self._start = (time.perf_counter(), int(pl_module.cur_nimg))
+        self._recent.clear()
+        self._recent.append((time.perf_counter(), int(pl_module.cur_nimg)))
         self._last_refresh_nimg = int(pl_module.cur_nimg)
 
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
@@ -45,8 +47,9 @@ class KimgProgressBar(ProgressBar):
         nimg = int(pl_module.cur_nimg)
         if (nimg - self._last_refresh_nimg) / 1000 < self.refresh_kimg:
             return
-        elapsed = time.perf_counter() - self._start[0]
-        done_kimg = (nimg - self._start[1]) / 1000
+        self._recent.append((time.perf_counter(), nimg))
+        elapsed = self._recent[-1][0] - self._recent[0][0]
+        done_kimg = (nimg - self._recent[0][1]) / 1000
         postfix = {"s/kimg": f"{elapsed / done_kimg:.1f}" if done_kimg > 0 else "-"}
         phase = pl_module.progress_description()
         if phase:
