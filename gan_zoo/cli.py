@@ -17,6 +17,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train": ("gan_zoo.train", "train a model: gan-zoo train experiment=smoke/pggan"),
     "summary": ("gan_zoo.summary", "parameter counts per network, no data needed: gan-zoo summary experiment=paper/pggan_celebahq1024"),
     "list": ("gan_zoo.list_registered", "registered models, data sets, experiments and metrics"),
+    "generate": ("gan_zoo.generate.command", "images from a checkpoint: gan-zoo generate ckpt=PATH seeds=0-63 truncation=0.7"),
 }
 
 USAGE = "usage: gan-zoo {" + ",".join(SUBCOMMANDS) + "} [hydra overrides] [--help] [--cfg job] [-m]"

@@ -186,6 +186,8 @@ class PGGANModule(GANModule):
         return upscale_nearest(images, 2 ** int(lod)) if int(lod) > 0 else images
 
     def sample(self, seeds: list[int], labels: Tensor | None = None, **kwargs: Any) -> Tensor:
+        if self.label_size and labels is None:
+            labels = torch.tensor(seeds) % self.label_size  # grids cycle through the classes
         images = self.generate(self.latents_from_seeds(seeds, self.G.z_dim), labels)
         return (images * 127.5 + 128).clamp(0, 255).to(torch.uint8)
 

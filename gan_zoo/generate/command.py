@@ -1,0 +1,77 @@
+"""`gan-zoo generate`: use a trained checkpoint.
+
+    gan-zoo generate ckpt=PATH seeds=0-63 truncation=0.7 [class=3] [noise_mode=const|random|none]
+    gan-zoo generate ckpt=PATH mode=style_mixing rows=[85,100,75] cols=[55,821,1789] styles=0-6
+    gan-zoo generate ckpt=PATH mode=interpolate seeds=0-3 frames=60 space=w
+"""
+
+import sys
+from pathlib import Path
+
+import hydra
+import torch
+from omegaconf import DictConfig
+
+from gan_zoo.config_dir import CONFIG_DIR
+from gan_zoo.errors import ConfigError
+from gan_zoo.generate.checkpoint_model import load_module
+from gan_zoo.generate.images import generate_images
+from gan_zoo.generate.interpolate import generate_interpolation
+from gan_zoo.generate.output import OutputDir
+from gan_zoo.generate.seeds import parse_int_list
+from gan_zoo.generate.style_mixing import generate_style_mixing
+from gan_zoo.task import report_user_errors
+
+MODES = ("images", "style_mixing", "interpolate")
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device={name}, but no CUDA device is visible; use device=cpu")
+    return torch.device(name)
+
+
+def default_outdir(ckpt: Path, mode: str) -> Path:
+    """<run>/generated/<checkpoint name>/<mode>, beside the run's checkpoints/ folder."""
+    return ckpt.parent.parent / "generated" / ckpt.stem / mode
+
+
+def generate(cfg: DictConfig) -> list[Path]:
+    if cfg.get("ckpt") in (None, "", "???"):
+        raise ConfigError("pass ckpt=PATH: the gan-zoo checkpoint to generate from (e.g. runs/x/checkpoints/last.ckpt)")
+    if cfg.mode not in MODES:
+        raise ConfigError(f"mode={cfg.mode}: choose one of {', '.join(MODES)}")
+    ckpt = Path(str(cfg.ckpt)).expanduser().resolve()
+    device = pick_device(str(cfg.device))
+    module, record = load_module(ckpt, device)
+    if cfg.get("family") and cfg.family != record.get("family"):
+        raise ConfigError(f"{ckpt} is a '{record.get('family')}' checkpoint, not the '{cfg.family}' family this command was asked for (family={cfg.family})")
+    options = {
+        "truncation": float(cfg.truncation),
+        "truncation_cutoff": None if cfg.truncation_cutoff is None else int(cfg.truncation_cutoff),
+        "class_index": None if cfg.get("class") is None else int(cfg["class"]),
+        "noise_mode": str(cfg.noise_mode),
+        "batch_size": int(cfg.batch_size),
+    }
+    out = OutputDir(cfg.outdir or default_outdir(ckpt, str(cfg.mode)), overwrite=bool(cfg.overwrite))
+    with torch.no_grad():
+        if cfg.mode == "images":
+            generate_images(module, parse_int_list(cfg.seeds, "seeds"), options, out)
+        elif cfg.mode == "style_mixing":
+            generate_style_mixing(module, parse_int_list(cfg.rows, "rows"), parse_int_list(cfg.cols, "cols"),
+                                  parse_int_list(cfg.styles, "styles"), options, out)
+        else:
+            _, notes = generate_interpolation(module, parse_int_list(cfg.seeds, "seeds"), int(cfg.frames), str(cfg.space),
+                                              float(cfg.fps), options, out)
+            for note in notes:
+                print(f"gan-zoo generate: {note}", file=sys.stderr)
+    print(f"gan-zoo generate: wrote {len(out.written)} files to {out.path}")
+    return out.written
+
+
+@hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="generate")
+def main(cfg: DictConfig) -> None:
+    with report_user_errors("generate"):
+        generate(cfg)

@@ -1,0 +1,35 @@
+"""`gan-zoo generate` through the real CLI on a checkpoint of a short PGGAN run."""
+
+import pytest
+from PIL import Image
+import numpy as np
+
+from tests.conftest import run_cli
+
+pytestmark = pytest.mark.slow
+
+
+def test_generate_from_any_directory_is_deterministic_and_refuses_other_families(tmp_path):
+    run = tmp_path / "run"
+    run_cli("train", "experiment=smoke/pggan", "data.resolution=16", "total_kimg=0.1", "callbacks.samples.every_kimg=null",
+            f"hydra.run.dir={run}", cwd=tmp_path)
+    ckpt = run / "checkpoints/last.ckpt"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    first = run_cli("generate", f"ckpt={ckpt}", "seeds=0-3", "outdir=a", cwd=elsewhere)
+    assert "wrote 5 files" in first.stdout
+    run_cli("generate", f"ckpt={ckpt}", "seeds=[2,3]", "outdir=b", cwd=elsewhere)
+    for seed in (2, 3):  # same seed, same image, whatever the other seeds of the call
+        a = np.asarray(Image.open(elsewhere / f"a/seed{seed:04d}.png"))
+        assert a.shape == (16, 16, 3) and np.array_equal(a, np.asarray(Image.open(elsewhere / f"b/seed{seed:04d}.png")))
+    assert (elsewhere / "a/grid.png").is_file()
+
+    again = run_cli("generate", f"ckpt={ckpt}", "seeds=0-3", "outdir=a", cwd=elsewhere, check=False)
+    assert again.returncode == 2 and "overwrite=true" in again.stderr
+    other = run_cli("generate", f"ckpt={ckpt}", "family=stylegan2", cwd=elsewhere, check=False)
+    assert other.returncode == 2 and "'pggan' checkpoint" in other.stderr and "'stylegan2' family" in other.stderr
+    mixing = run_cli("generate", f"ckpt={ckpt}", "mode=style_mixing", cwd=elsewhere, check=False)
+    assert mixing.returncode == 2 and "StyleGAN-family" in mixing.stderr and "'pggan'" in mixing.stderr
+    missing = run_cli("generate", f"ckpt={tmp_path / 'nope.ckpt'}", cwd=elsewhere, check=False)
+    assert missing.returncode == 2 and "nope.ckpt does not exist" in missing.stderr
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["a", "b"]
