@@ -14,7 +14,10 @@ _MODELS: dict[str, type] = {}
 _METRICS: dict[str, object] = {}
 
 # Modules whose import registers something; imported lazily so `import gan_zoo` stays light.
-_REGISTERING_MODULES = ("gan_zoo.models.pggan.module",)
+_REGISTERING_MODULES = (
+    "gan_zoo.models.pggan.module",
+    "gan_zoo.models.stylegan2.module",
+)
 
 
 def register_model(name: str) -> Callable[[type[T]], type[T]]:

@@ -1,18 +1,36 @@
-"""Building blocks shared by the StyleGAN-lineage networks (PGGAN first)."""
+"""Building blocks shared by the StyleGAN-lineage networks (PGGAN, StyleGAN2)."""
 
+from gan_zoo.layers.bias_act import bias_act
+from gan_zoo.layers.conv_layer import Conv2dLayer
+from gan_zoo.layers.conv_resample import conv2d_resample
 from gan_zoo.layers.equalized import EqualizedConv2d, EqualizedLinear
 from gan_zoo.layers.minibatch_std import MinibatchStdDev
+from gan_zoo.layers.modulated_conv import modulated_conv2d
 from gan_zoo.layers.pixel_norm import PixelNorm, pixel_norm
+from gan_zoo.layers.precision import full_precision, reduced_precision, reduced_precision_dtype
 from gan_zoo.layers.resample import downsample_box2x, downscale_box, upsample_nearest2x, upscale_nearest
+from gan_zoo.layers.upfirdn import downsample2d, filter2d, fir_filter, upfirdn2d, upsample2d
 
 __all__ = [
+    "Conv2dLayer",
     "EqualizedConv2d",
     "EqualizedLinear",
     "MinibatchStdDev",
     "PixelNorm",
+    "bias_act",
+    "conv2d_resample",
+    "downsample2d",
     "downsample_box2x",
     "downscale_box",
+    "filter2d",
+    "full_precision",
+    "fir_filter",
+    "modulated_conv2d",
     "pixel_norm",
+    "reduced_precision",
+    "reduced_precision_dtype",
+    "upfirdn2d",
+    "upsample2d",
     "upsample_nearest2x",
     "upscale_nearest",
 ]
