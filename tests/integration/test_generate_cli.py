@@ -33,3 +33,17 @@ def test_generate_from_any_directory_is_deterministic_and_refuses_other_families
     missing = run_cli("generate", f"ckpt={tmp_path / 'nope.ckpt'}", cwd=elsewhere, check=False)
     assert missing.returncode == 2 and "nope.ckpt does not exist" in missing.stderr
     assert sorted(p.name for p in elsewhere.iterdir()) == ["a", "b"]
+
+
+def test_generate_style_mixing_and_w_interpolation_on_a_stylegan2_checkpoint(tmp_path):
+    run = tmp_path / "run"
+    run_cli("train", "experiment=smoke/stylegan2", "total_kimg=0.05", "callbacks.samples.every_kimg=null", f"hydra.run.dir={run}", cwd=tmp_path)
+    ckpt = run / "checkpoints/last.ckpt"
+    run_cli("generate", f"ckpt={ckpt}", "seeds=[4,7]", "truncation=0.7", "noise_mode=random", "outdir=a", cwd=tmp_path)
+    run_cli("generate", f"ckpt={ckpt}", "seeds=7", "truncation=0.7", "noise_mode=random", "outdir=b", cwd=tmp_path)
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "a/seed0007.png")), np.asarray(Image.open(tmp_path / "b/seed0007.png")))
+    run_cli("generate", f"ckpt={ckpt}", "mode=style_mixing", "rows=[1,2]", "cols=[3,4,5]", "styles=0-3", "outdir=m", cwd=tmp_path)
+    resolution = np.asarray(Image.open(tmp_path / "m/r1-c3.png")).shape[0]
+    assert np.asarray(Image.open(tmp_path / "m/style_mixing.png")).shape[:2] == (3 * resolution, 4 * resolution)
+    run_cli("generate", f"ckpt={ckpt}", "mode=interpolate", "seeds=[0,1]", "frames=4", "space=w", "outdir=i", cwd=tmp_path)
+    assert len(list((tmp_path / "i").glob("frame*.png"))) == 4 and (tmp_path / "i/interpolation.gif").is_file()
