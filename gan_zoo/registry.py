@@ -16,6 +16,7 @@ _METRICS: dict[str, object] = {}
 # Modules whose import registers something; imported lazily so `import gan_zoo` stays light.
 _REGISTERING_MODULES = (
     "gan_zoo.models.pggan.module",
+    "gan_zoo.models.stylegan.module",
     "gan_zoo.models.stylegan2.module",
 )
 

@@ -7,24 +7,23 @@ re-evaluated every `minibatch_repeats` steps and Adam's state is reset whenever 
 begins or ends its fade-in.
 """
 
-import math
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gan_zoo.layers.resample import downscale_box, upscale_nearest
+from gan_zoo.layers.resample import upscale_nearest
 from gan_zoo.losses.auxiliary_classifier import auxiliary_classifier_loss
 from gan_zoo.losses.wgan_gp import drift_penalty, gradient_penalty, wgan_discriminator_loss, wgan_generator_loss
 from gan_zoo.models.base import GANModule, Phase
+from gan_zoo.models.pggan.growing import ProgressiveGrowing
 from gan_zoo.models.pggan.networks import PGGANDiscriminator, PGGANGenerator
-from gan_zoo.models.pggan.schedule import PGGANSchedule, ScheduleState
 from gan_zoo.registry import register_model
 
 
 @register_model("pggan")
-class PGGANModule(GANModule):
+class PGGANModule(ProgressiveGrowing, GANModule):
     ema_after_phase = "D_main"
 
     def __init__(
@@ -52,73 +51,14 @@ class PGGANModule(GANModule):
         self.D = PGGANDiscriminator(resolution=resolution, num_channels=num_channels, label_size=label_size, **(discriminator or {}))
         self.init_ema()
         self.loss_config = {"wgan_lambda": 10.0, "wgan_target": 1.0, "wgan_epsilon": 0.001, "cond_weight": 1.0, **(loss or {})}
-        self.schedule_config = dict(schedule or {})
-        for table in ("minibatch_dict", "lr_dict"):  # resolution keys may arrive as strings from the command line
-            self.schedule_config[table] = {int(k): v for k, v in self.schedule_config.get(table, {}).items()}
+        self.init_growing(resolution, schedule, reset_optimizer_for_new_lod)
         self.betas = tuple(betas)
         self.eps = eps
-        self.reset_optimizer_for_new_lod = reset_optimizer_for_new_lod
-        # The images-shown count at which the schedule in force was last evaluated (progress state).
-        self.register_buffer("schedule_nimg", torch.zeros((), dtype=torch.long))
         if conditional:
             self.provides_required = frozenset({"image", "label"})
 
     def networks(self) -> dict[str, nn.Module]:
         return {"G": self.G, "D": self.D}
-
-    # ---- schedule ------------------------------------------------------------------------------
-
-    @property
-    def schedule(self) -> PGGANSchedule:
-        return PGGANSchedule(resolution=self.G.resolution, world_size=self.world_size, **self.schedule_config)
-
-    def current_state(self) -> ScheduleState:
-        return self.schedule.at(int(self.schedule_nimg))
-
-    def global_batch_size(self) -> int:
-        step, cur = int(self.step_count), int(self.cur_nimg)
-        return self.schedule.at(self.schedule.evaluation_nimg(step, cur, int(self.schedule_nimg))).minibatch
-
-    def plan_batches(self) -> tuple[int, int, int]:
-        minibatch, steps = self.schedule.constant_stretch(
-            int(self.step_count), int(self.cur_nimg), int(self.schedule_nimg), self.total_nimg
-        )
-        return int(self.cur_nimg), self._per_rank(minibatch), steps
-
-    def before_step(self, batch: dict[str, Tensor]) -> None:
-        step = int(self.step_count)
-        if step % self.schedule.minibatch_repeats:
-            return
-        previous = self.current_state() if step > 0 else None
-        self.schedule_nimg.fill_(int(self.cur_nimg))
-        state = self.current_state()
-        for optimizer in self._optimizer_list():
-            for group in optimizer.param_groups:
-                group["lr"] = state.lr
-            new_lod = previous is None or (
-                math.floor(state.lod) != math.floor(previous.lod) or math.ceil(state.lod) != math.ceil(previous.lod)
-            )
-            if self.reset_optimizer_for_new_lod and new_lod:
-                optimizer.optimizer.state.clear()
-        expected = self._per_rank(state.minibatch)
-        if batch["image"].shape[0] != expected:
-            raise RuntimeError(f"PGGAN expected a per-rank batch of {expected} images at kimg {int(self.cur_nimg) / 1000:.1f}, got {batch['image'].shape[0]}")
-
-    def progress_description(self) -> str:
-        state = self.current_state()
-        fade = state.lod - int(state.lod)
-        return f"{state.resolution}x{state.resolution}" + (f" fade {1 - fade:.2f}" if fade > 0 else "")
-
-    # ---- data ----------------------------------------------------------------------------------
-
-    def process_reals(self, images: Tensor, lod: float) -> Tensor:
-        """Reals at the current resolution, cross-faded between levels of detail (official `process_reals`)."""
-        lod_floor = int(lod)
-        images = downscale_box(images, 2**lod_floor) if lod_floor > 0 else images
-        frac = lod - lod_floor
-        if frac > 0:
-            images = torch.lerp(images, upscale_nearest(downscale_box(images, 2), 2), frac)
-        return images
 
     def _one_hot(self, batch: dict[str, Tensor]) -> Tensor | None:
         if not self.label_size:

@@ -32,14 +32,14 @@ def feature_maps(stage: int, fmap_base: int, fmap_decay: float, fmap_max: int) -
     return min(int(fmap_base / 2.0 ** (stage * fmap_decay)), fmap_max)
 
 
-def _resolution_log2(resolution: int) -> int:
+def resolution_log2(resolution: int) -> int:
     log2 = int(round(math.log2(resolution))) if resolution > 0 else 0
     if resolution < 4 or 2**log2 != resolution:
         raise ValueError(f"resolution must be a power of two >= 4, got {resolution}")
     return log2
 
 
-def _split_lod(lod: float | torch.Tensor, max_lod: int) -> tuple[int, float]:
+def split_lod(lod: float | torch.Tensor, max_lod: int) -> tuple[int, float]:
     """Level of the current (newest) block, and how far it is still faded out (0: fully in)."""
     lod = float(lod)
     if not 0.0 <= lod <= max_lod:
@@ -120,7 +120,7 @@ class PGGANGenerator(nn.Module):
         use_leakyrelu: bool = True,  # LeakyReLU(0.2); False: ReLU
     ) -> None:
         super().__init__()
-        log2 = _resolution_log2(resolution)
+        log2 = resolution_log2(resolution)
 
         def nf(stage: int) -> int:
             return feature_maps(stage, fmap_base, fmap_decay, fmap_max)
@@ -137,7 +137,7 @@ class PGGANGenerator(nn.Module):
         self.to_rgb = nn.ModuleList(EqualizedConv2d(nf(r - 1), num_channels, 1) for r in range(2, log2 + 1))
 
     def forward(self, z: torch.Tensor, labels: torch.Tensor | None = None, lod: float | torch.Tensor = 0.0) -> torch.Tensor:
-        level, fade = _split_lod(lod, self.max_lod)
+        level, fade = split_lod(lod, self.max_lod)
         x = self._network_input(z, labels)
         x_prev = x
         for block in self.blocks[: level + 1]:
@@ -232,7 +232,7 @@ class PGGANDiscriminator(nn.Module):
         mbstd_num_features: int = 1,  # feature maps added by minibatch stddev
     ) -> None:
         super().__init__()
-        log2 = _resolution_log2(resolution)
+        log2 = resolution_log2(resolution)
 
         def nf(stage: int) -> int:
             return feature_maps(stage, fmap_base, fmap_decay, fmap_max)
@@ -242,11 +242,26 @@ class PGGANDiscriminator(nn.Module):
         self.c_dim = label_size
         self.max_lod = log2 - 2
         self.from_rgb = nn.ModuleList(FromRGB(num_channels, nf(r - 1)) for r in range(2, log2 + 1))
-        self.blocks = nn.ModuleList([DiscriminatorOutputBlock(nf(1), nf(0), 1 + label_size, mbstd_group_size, mbstd_num_features)])
-        self.blocks.extend(DiscriminatorBlock(nf(r - 1), nf(r - 2)) for r in range(3, log2 + 1))
+        self.blocks = nn.ModuleList([DiscriminatorOutputBlock(nf(1), nf(0), self.output_features(label_size), mbstd_group_size, mbstd_num_features)])
+        self.blocks.extend(self.make_block(nf(r - 1), nf(r - 2), 2**r) for r in range(3, log2 + 1))
+
+    # Variants of this discriminator (StyleGAN v1's D_basic) override the two hooks below.
+
+    def make_block(self, in_channels: int, out_channels: int, resolution: int) -> nn.Module:
+        """The block that takes `resolution` px down to half of it."""
+        return DiscriminatorBlock(in_channels, out_channels)
+
+    def output_features(self, label_size: int) -> int:
+        """Width of Dense1: one score plus the AC-GAN label logits."""
+        return 1 + label_size
 
     def forward(self, images: torch.Tensor, lod: float | torch.Tensor = 0.0) -> tuple[torch.Tensor, torch.Tensor | None]:
-        level, fade = _split_lod(lod, self.max_lod)
+        x = self.trunk(images, lod)
+        return x[:, 0], (x[:, 1:] if self.c_dim else None)
+
+    def trunk(self, images: torch.Tensor, lod: float | torch.Tensor = 0.0) -> torch.Tensor:
+        """images at the current resolution -> Dense1 outputs [N, output_features(label_size)]."""
+        level, fade = split_lod(lod, self.max_lod)
         size = 4 * 2**level
         if images.ndim != 4 or tuple(images.shape[1:]) != (self.num_channels, size, size):
             raise ValueError(f"at lod {float(lod)} images must be [N, {self.num_channels}, {size}, {size}], got {list(images.shape)}")
@@ -256,4 +271,4 @@ class PGGANDiscriminator(nn.Module):
             level -= 1
         for block in reversed(self.blocks[: level + 1]):
             x = block(x)
-        return x[:, 0], (x[:, 1:] if self.c_dim else None)
+        return x
