@@ -22,10 +22,17 @@ class KimgCheckpoint(L.Callback):
         dirpath: str,  # directory of the checkpoints (the run's checkpoints/)
         every_kimg: float | None = 500,  # kimg between periodic checkpoints; null: only last.ckpt
         keep_last: int | None = None,  # periodic checkpoints kept (oldest deleted first); null keeps all
+        monitor: str | None = None,  # a metric value (e.g. fid50k_full, pr50k3_full_recall) whose best is kept as best.ckpt; null: none
+        mode: str = "min",  # min: lower is better (FID, KID, PPL); max: higher is better (IS, precision, recall)
     ) -> None:
+        if mode not in ("min", "max"):
+            raise ValueError(f"callbacks.checkpoint.mode={mode!r}: use min or max")
         self.dirpath = Path(dirpath)
         self.every_kimg = every_kimg
         self.keep_last = keep_last
+        self.monitor = monitor
+        self.mode = mode
+        self.best_value: float | None = None
         self._nimg_before = 0
         self.stop_signal: int | None = None
         self._previous_handlers: dict[int, Any] = {}
@@ -71,6 +78,20 @@ class KimgCheckpoint(L.Callback):
         # Lightning stops DDP ranks with SIGTERMException at the start of a step: the state is whole.
         if isinstance(exception, SIGTERMException):
             self._save(trainer, self.dirpath / "last.ckpt")
+
+    def offer(self, trainer: L.Trainer, name: str, value: float) -> None:
+        """A metric value just computed (by MetricsCallback); writes best.ckpt when it is the monitored one and improved."""
+        if name != self.monitor:
+            return
+        if self.best_value is None or (value < self.best_value if self.mode == "min" else value > self.best_value):
+            self.best_value = value
+            self._save(trainer, self.dirpath / "best.ckpt")
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"best_value": self.best_value}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.best_value = state_dict.get("best_value")
 
     def _save(self, trainer: L.Trainer, path: Path) -> None:
         trainer.save_checkpoint(path, weights_only=False)  # full training state, for exact resume

@@ -1,0 +1,27 @@
+"""Metrics (DESIGN.md §6, METRICS.md): FID, sFID, rFID, KID, precision/recall, IS and PPL.
+
+`MetricEvaluator(names, MetricOptions(...)).evaluate(module, dataset)` is the one code path of the
+training callback (`gan_zoo.callbacks.MetricsCallback`) and of `gan-zoo eval`. Importing this
+package registers the reference metric names (`gan-zoo list`); any name `parse_metric` accepts
+(e.g. fid2k_full, kid500) works too.
+"""
+
+from gan_zoo.metrics.errors import MetricError, MetricNotApplicable, WeightsError
+from gan_zoo.metrics.names import MetricSpec, parse_metric
+from gan_zoo.metrics.ppl_interface import check_supports_ppl
+from gan_zoo.metrics.runner import MetricEvaluator, MetricOptions, MetricResult
+from gan_zoo.registry import register_metric
+
+# The names the reference implementations register (StyleGAN v1/v2/ADA/3 and StyleGAN-XL).
+REFERENCE_METRICS = (
+    "fid50k_full", "fid50k", "fid10k", "kid50k_full", "kid50k", "pr50k3_full", "pr50k3", "is50k",
+    "sfid50k_full", "rfid50k_full", "ppl_zfull", "ppl_wfull", "ppl_zend", "ppl_wend", "ppl2_wend",
+)
+
+for _name in REFERENCE_METRICS:
+    register_metric(_name, parse_metric(_name))
+
+__all__ = [
+    "REFERENCE_METRICS", "MetricError", "MetricEvaluator", "MetricNotApplicable", "MetricOptions", "MetricResult",
+    "MetricSpec", "WeightsError", "check_supports_ppl", "parse_metric",
+]

@@ -1,0 +1,131 @@
+"""Where metric networks find their weight files, and the check that it is the right file.
+
+Nothing is ever downloaded and nothing is substituted: a weight file comes from an explicit path
+(config or environment variable) or from the cache directories the reference implementations
+download into, and it must match its known SHA-256 (or the SHA-256 prefix that torch.hub file
+names carry). When no file is found, the error names the file, its hash, where to put it and the
+URL to fetch it from on a machine with internet access.
+"""
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+
+from gan_zoo.metrics.errors import WeightsError
+
+
+@dataclass(frozen=True)
+class WeightFile:
+    key: str  # short name used in configs and cards, e.g. "inception"
+    filenames: tuple[str, ...]  # accepted file names in the cache directories (same bytes, other tools' names)
+    sha256: str  # full SHA-256, or the prefix torch.hub names carry (checked as a prefix)
+    url: str  # where a connected machine gets it
+    env: str  # environment variable that may hold an explicit path
+    used_by: str  # which metrics need it, for the error message
+
+    def check(self, path: Path, sha256: str | None = None) -> Path:
+        """`path` after checking its hash against `sha256` (default: the reference file's), else a WeightsError."""
+        if not path.is_file():
+            raise WeightsError(f"{self.key} weights: {path} does not exist; {self.how_to_get()}")
+        expected = (sha256 or self.sha256).lower()
+        digest = sha256_of(path)
+        if not digest.startswith(expected):
+            what = "the expected" if sha256 else f"the reference {self.filenames[0]}"
+            raise WeightsError(
+                f"{self.key} weights: {path} has SHA-256 {digest}, but {what} file has SHA-256 starting {expected}; "
+                f"it is another file (a different conversion or a partial download). {self.how_to_get()}"
+            )
+        return path
+
+    def how_to_get(self) -> str:
+        places = " or ".join(str(d / self.filenames[0]) for d in cache_dirs())
+        return (
+            f"the {self.used_by} need {self.filenames[0]} (SHA-256 {self.sha256}...): download {self.url} on a machine "
+            f"with internet access and put it at {places}, or point {self.env}=/path/to/file (or the metrics "
+            f"config's weights.{self.key}) at it"
+        )
+
+
+INCEPTION = WeightFile(
+    key="inception",
+    filenames=("weights-inception-2015-12-05-6726825d.pth", "pt_inception-2015-12-05-6726825d.pth"),
+    sha256="6726825d",  # the torch.hub name prefix; torch-fidelity's and pytorch-fid's files share it
+    url="https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth",
+    env="GAN_ZOO_INCEPTION_WEIGHTS",
+    used_by="FID/KID/IS/sFID metrics (TF Inception 2015-12-05, torch-fidelity format)",
+)
+
+VGG16 = WeightFile(
+    key="vgg16",
+    filenames=("vgg16-397923af.pth",),
+    sha256="397923af",
+    url="https://download.pytorch.org/models/vgg16-397923af.pth",
+    env="GAN_ZOO_VGG16_WEIGHTS",
+    used_by="precision/recall and PPL metrics (torchvision ImageNet VGG16)",
+)
+
+LPIPS_VGG = WeightFile(
+    key="lpips_vgg",
+    filenames=("vgg.pth",),
+    sha256="a78928a0af1e5f0fcb1f3b9e8f8c3a2a5a3de244d830ad5c1feddc79b8432868",  # LPIPS v0.1 lin layers, as torchmetrics and lpips ship them
+    url="https://github.com/richzhang/PerceptualSimilarity/raw/master/lpips/weights/v0.1/vgg.pth (also inside the torchmetrics and lpips wheels)",
+    env="GAN_ZOO_LPIPS_WEIGHTS",
+    used_by="PPL metrics (LPIPS VGG16 linear layers v0.1)",
+)
+
+WEIGHT_FILES = {w.key: w for w in (INCEPTION, VGG16, LPIPS_VGG)}
+
+
+def cache_dirs() -> list[Path]:
+    """torch.hub's checkpoint directory (where torch-fidelity, torchmetrics and torchvision download), then gan-zoo's own."""
+    own = Path(os.environ.get("GAN_ZOO_CACHE", Path.home() / ".cache" / "gan_zoo")) / "weights"
+    return [Path(torch.hub.get_dir()) / "checkpoints", own]
+
+
+def _packaged_lpips() -> list[Path]:
+    # The LPIPS linear layers ship inside the torchmetrics (and lpips) wheels: no download needed.
+    import importlib.util
+
+    found = []
+    for package, relative in (("torchmetrics", "functional/image/lpips_models/vgg.pth"), ("lpips", "weights/v0.1/vgg.pth")):
+        spec = importlib.util.find_spec(package)
+        if spec is not None and spec.origin is not None:
+            found.append(Path(spec.origin).parent / relative)
+    return found
+
+
+def resolve(spec: WeightFile, explicit: str | os.PathLike | None = None, sha256: str | None = None) -> Path:
+    """The checked weight file: `explicit`, else $env, else the first cache hit; WeightsError otherwise.
+
+    `sha256` replaces the reference hash, for a deliberately different file (e.g. random test
+    weights); the protocol card then records that the weights are not the reference ones.
+    """
+    chosen = explicit or os.environ.get(spec.env)
+    if chosen:
+        return spec.check(Path(chosen).expanduser(), sha256)
+    candidates = [d / name for d in cache_dirs() for name in spec.filenames]
+    if spec is LPIPS_VGG:
+        candidates += _packaged_lpips()
+    for candidate in candidates:
+        if candidate.is_file():
+            return spec.check(candidate, sha256)
+    raise WeightsError(f"{spec.key} weights not found (looked in {', '.join(str(c) for c in candidates)}); {spec.how_to_get()}")
+
+
+_HASHES: dict[tuple[str, int, int], str] = {}
+
+
+def sha256_of(path: Path) -> str:
+    """SHA-256 of a file, remembered per (path, size, mtime) so a 100 MB file is hashed once per process."""
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _HASHES:
+        digest = hashlib.sha256()
+        with path.open("rb") as file:
+            for block in iter(lambda: file.read(1 << 20), b""):
+                digest.update(block)
+        _HASHES[key] = digest.hexdigest()
+    return _HASHES[key]
