@@ -5,6 +5,7 @@
     gan-zoo generate ckpt=PATH mode=interpolate seeds=0-3 frames=60 space=w
 """
 
+import importlib
 import sys
 from pathlib import Path
 
@@ -24,6 +25,13 @@ from gan_zoo.task import report_user_errors
 
 MODES = ("images", "style_mixing", "interpolate")
 
+# Families whose checkpoints are used differently (label maps, source images) bring their own
+# `run(cfg, module, ckpt, device) -> list[Path]`; imported only when such a checkpoint is given.
+FAMILY_GENERATORS = {
+    "spade": "gan_zoo.models.spade.generate",
+    "stargan_v2": "gan_zoo.models.stargan_v2.generate",
+}
+
 
 def pick_device(name: str) -> torch.device:
     if name == "auto":
@@ -41,13 +49,17 @@ def default_outdir(ckpt: Path, mode: str) -> Path:
 def generate(cfg: DictConfig) -> list[Path]:
     if cfg.get("ckpt") in (None, "", "???"):
         raise ConfigError("pass ckpt=PATH: the gan-zoo checkpoint to generate from (e.g. runs/x/checkpoints/last.ckpt)")
-    if cfg.mode not in MODES:
-        raise ConfigError(f"mode={cfg.mode}: choose one of {', '.join(MODES)}")
     ckpt = Path(str(cfg.ckpt)).expanduser().resolve()
     device = pick_device(str(cfg.device))
     module, record = load_module(ckpt, device)
     if cfg.get("family") and cfg.family != record.get("family"):
         raise ConfigError(f"{ckpt} is a '{record.get('family')}' checkpoint, not the '{cfg.family}' family this command was asked for (family={cfg.family})")
+    if record.get("family") in FAMILY_GENERATORS:
+        family_generator = importlib.import_module(FAMILY_GENERATORS[record["family"]])
+        with torch.no_grad():
+            return family_generator.run(cfg, module, ckpt, device)
+    if cfg.mode not in MODES:
+        raise ConfigError(f"mode={cfg.mode}: choose one of {', '.join(MODES)} for a {record.get('family')} checkpoint")
     options = {
         "truncation": float(cfg.truncation),
         "truncation_cutoff": None if cfg.truncation_cutoff is None else int(cfg.truncation_cutoff),

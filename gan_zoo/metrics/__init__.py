@@ -6,7 +6,10 @@ package registers the reference metric names (`gan-zoo list`); any name `parse_m
 (e.g. fid2k_full, kid500) works too.
 """
 
+import importlib
+
 from gan_zoo.metrics.errors import MetricError, MetricNotApplicable, WeightsError
+from gan_zoo.metrics.kinds import MetricKind, family_examples, register_kind
 from gan_zoo.metrics.names import MetricSpec, parse_metric
 from gan_zoo.metrics.ppl_interface import check_supports_ppl
 from gan_zoo.metrics.runner import MetricEvaluator, MetricOptions, MetricResult
@@ -18,10 +21,18 @@ REFERENCE_METRICS = (
     "sfid50k_full", "rfid50k_full", "ppl_zfull", "ppl_wfull", "ppl_zend", "ppl_wend", "ppl2_wend",
 )
 
-for _name in REFERENCE_METRICS:
+# Modules defining family metric kinds (gan_zoo.metrics.kinds); importing one registers its kind.
+FAMILY_METRIC_MODULES: tuple[str, ...] = (
+    "gan_zoo.metrics.linear_separability",
+)
+
+for _module in FAMILY_METRIC_MODULES:
+    importlib.import_module(_module)
+
+for _name in (*REFERENCE_METRICS, *family_examples()):
     register_metric(_name, parse_metric(_name))
 
 __all__ = [
     "REFERENCE_METRICS", "MetricError", "MetricEvaluator", "MetricNotApplicable", "MetricOptions", "MetricResult",
-    "MetricSpec", "WeightsError", "check_supports_ppl", "parse_metric",
+    "MetricKind", "MetricSpec", "WeightsError", "register_kind", "check_supports_ppl", "parse_metric",
 ]

@@ -19,14 +19,17 @@ _REFERENCES = {
 
 
 def protocol_card(spec: MetricSpec, extractor: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    from gan_zoo.metrics.kinds import family_kind
+
+    kind = family_kind(spec.kind)
     card: dict[str, Any] = {
         "metric": spec.name,
-        "reference": _REFERENCES[spec.kind],
+        "reference": kind.reference if kind is not None else _REFERENCES[spec.kind],
         "num_gen": spec.num_gen,
         "num_real": "all" if spec.num_real is None else spec.num_real,
         **extractor,
     }
-    if spec.kind != "ppl":
+    if spec.kind in _REFERENCES and spec.kind != "ppl":
         card.update(fake_input=FAKE_TO_UINT8, real_input="dataset uint8, no x-flip, first images in order")
     if spec.kind in ("fid", "sfid", "rfid"):
         card.update(statistics="float64 mean and population covariance (/N, as NVIDIA)", sqrt="sum sqrt(eigvals(S1 S2)).real")

@@ -11,6 +11,7 @@
 
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from gan_zoo.metrics.errors import MetricError
 
@@ -21,7 +22,7 @@ PR_MAX_REAL = 200_000  # StyleGAN2/3 pr50k3_full: max_real=200000
 @dataclass(frozen=True)
 class MetricSpec:
     name: str  # as the user wrote it
-    kind: str  # fid, sfid, rfid, kid, pr, is or ppl
+    kind: str  # fid, sfid, rfid, kid, pr, is, ppl, or a family kind (metrics.kinds)
     num_gen: int  # generated samples (PPL: pairs)
     num_real: int | None  # real images: an exact count, None = all of them ("_full"), 0 = none
     k: int = 3  # precision/recall neighbourhood
@@ -29,10 +30,14 @@ class MetricSpec:
     sampling: str = "end"  # PPL: "full" (t ~ U(0,1)) or "end" (t = 0)
     crop: bool = False  # PPL: StyleGAN v1's face crop
     epsilon: float = 1e-4  # PPL step
+    options: tuple[tuple[str, Any], ...] = ()  # family kinds: their own settings as (key, value) pairs
 
     @property
     def higher_is_better(self) -> bool:
-        return self.kind in ("is", "pr")
+        from gan_zoo.metrics.kinds import family_kind
+
+        kind = family_kind(self.kind)
+        return kind.higher_is_better if kind is not None else self.kind in ("is", "pr")
 
 
 def _count(number: str, unit: str) -> int:
@@ -59,7 +64,12 @@ def parse_metric(name: str) -> MetricSpec:
         v2 = m[1] == "ppl2"
         n = _count(m[4], m[5]) if m[4] else (50_000 if v2 else 100_000)
         return MetricSpec(name, "ppl", n, 0, space=m[2], sampling=m[3], crop=not v2)
+    from gan_zoo.metrics.kinds import family_examples, parse_family_metric
+
+    if (spec := parse_family_metric(name)) is not None:
+        return spec
+    family = f", family metrics: {', '.join(family_examples())}" if family_examples() else ""
     raise MetricError(
         f"unknown metric name {name!r}; use e.g. fid50k_full, fid10k, fid2k_full, kid50k_full, sfid50k_full, rfid50k_full, "
-        "pr50k3_full, is50k, ppl_zfull, ppl_wend, ppl2_wend (gan-zoo list shows the registered names)"
+        f"pr50k3_full, is50k, ppl_zfull, ppl_wend, ppl2_wend{family} (gan-zoo list shows the registered names)"
     )

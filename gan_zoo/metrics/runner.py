@@ -27,6 +27,7 @@ from gan_zoo.metrics.fingerprint import dataset_fingerprint
 from gan_zoo.metrics.frechet import frechet_distance_to_features, mean_cov
 from gan_zoo.metrics.inception_score import inception_score
 from gan_zoo.metrics.kid import kernel_inception_distance
+from gan_zoo.metrics.kinds import family_kind
 from gan_zoo.metrics.names import MetricSpec, parse_metric
 from gan_zoo.metrics.ppl import block_generator, draw_pairs, filtered_mean, path_lengths
 from gan_zoo.metrics.ppl_interface import PPLGenerator, check_supports_ppl
@@ -85,12 +86,14 @@ class MetricEvaluator:
         metrics: list[str],  # metric names (names.parse_metric)
         options: MetricOptions | None = None,  # weights, cache, batch, seed
         distance: Any = None,  # PPL distance module (images [-1,1] x2 -> [N]); None: LPIPS VGG from the weight files
+        attribute_classifiers: Any = None,  # linear separability classifiers (images -> logits [N, A]); None: from weights.ls_classifiers
     ) -> None:
         self.specs = [parse_metric(name) for name in metrics]
         self.options = options or MetricOptions()
         self.cache = RealStatsCache(self.options.cache_dir, enabled=self.options.use_cache)
         self._extractors: dict[str, Any] = {}
         self._distance = distance
+        self.attribute_classifiers = attribute_classifiers
         self._device: torch.device | None = None
 
     # ---- set-up and checks -------------------------------------------------------------------
@@ -145,7 +148,9 @@ class MetricEvaluator:
 
     def _check(self, module: Any, dataset: MirroredDataset, device: torch.device) -> None:
         for spec in self.specs:
-            if spec.kind == "ppl":
+            if (kind := family_kind(spec.kind)) is not None:
+                kind.check(self, spec, module, dataset, device)
+            elif spec.kind == "ppl":
                 check_supports_ppl(module, spec.name)
                 self.distance(device)
             else:
@@ -169,12 +174,16 @@ class MetricEvaluator:
         return results
 
     def _describe(self, spec: MetricSpec, device: torch.device) -> dict[str, Any]:
+        if (kind := family_kind(spec.kind)) is not None:
+            return kind.describe(self, spec, device)
         if spec.kind != "ppl":
             return self.extractor(LAYERS[spec.kind][0], device).describe()
         files = getattr(self.distance(device), "files", None)
         return {"weights_sha256": files} if files else {"distance": "custom (not LPIPS: values not comparable with papers)"}
 
     def _compute(self, spec: MetricSpec, module: Any, dataset: MirroredDataset) -> tuple[dict[str, float], dict[str, Any]]:
+        if (kind := family_kind(spec.kind)) is not None:
+            return kind.compute(self, spec, module, dataset)
         if spec.kind == "ppl":
             return {spec.name: self._ppl(spec, module, dataset)}, {}
         extractor, layer = LAYERS[spec.kind]
@@ -197,7 +206,7 @@ class MetricEvaluator:
         return {f"{spec.name}_precision": precision, f"{spec.name}_recall": recall}, extra
 
     def _layers_for(self, extractor: str) -> tuple[str, ...]:
-        return tuple(sorted({LAYERS[s.kind][1] for s in self.specs if s.kind != "ppl" and LAYERS[s.kind][0] == extractor}))
+        return tuple(sorted({LAYERS[s.kind][1] for s in self.specs if s.kind in LAYERS and LAYERS[s.kind][0] == extractor}))
 
     def _gather(self, extractor: Any, layers: tuple[str, ...], blocks: Iterator[tuple[Tensor, Tensor]], device: torch.device) -> dict[str, Tensor]:
         """Features of every rank's blocks, in global order; blocks are regrouped into extractor batches."""
