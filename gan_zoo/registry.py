@@ -18,6 +18,8 @@ _REGISTERING_MODULES = (
     "gan_zoo.models.pggan.module",
     "gan_zoo.models.stylegan.module",
     "gan_zoo.models.stylegan2.module",
+    "gan_zoo.models.spade.module",
+    "gan_zoo.models.stargan_v2.module",
     "gan_zoo.metrics",
 )
 

@@ -28,3 +28,22 @@ def run_cli(*args: str, cwd: Path | None = None, timeout: float = 600, env: dict
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def smoke_run(tmp_path_factory):
+    """`smoke_run("smoke/spade")` -> the run directory of that smoke experiment, trained once per session.
+
+    The output-contract test and each family's end-to-end tests read the same run, so every smoke
+    preset is trained once however many tests look at it. Tests must not write into the run folder.
+    """
+    runs: dict[str, Path] = {}
+
+    def train(experiment: str) -> Path:
+        if experiment not in runs:
+            root = tmp_path_factory.mktemp(experiment.replace("/", "_"))
+            run_cli("train", f"experiment={experiment}", f"hydra.run.dir={root / 'run'}", cwd=root)
+            runs[experiment] = root / "run"
+        return runs[experiment]
+
+    return train

@@ -4,5 +4,6 @@ from gan_zoo.callbacks.checkpoint import KimgCheckpoint
 from gan_zoo.callbacks.metrics import MetricsCallback
 from gan_zoo.callbacks.progress import KimgProgressBar
 from gan_zoo.callbacks.samples import SampleGrid
+from gan_zoo.callbacks.triptych import LabelMapTriptych
 
-__all__ = ["KimgCheckpoint", "KimgProgressBar", "MetricsCallback", "SampleGrid"]
+__all__ = ["KimgCheckpoint", "KimgProgressBar", "LabelMapTriptych", "MetricsCallback", "SampleGrid"]

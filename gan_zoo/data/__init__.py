@@ -10,6 +10,7 @@ from gan_zoo.data.datamodule import GANDataModule
 from gan_zoo.data.digits import DigitsDataset
 from gan_zoo.data.errors import DataError
 from gan_zoo.data.image_folder import IMAGE_EXTENSIONS, ImageFolderDataset
+from gan_zoo.data.paired import LayoutDataset, PairedFolderDataset, PairedLabelDataset
 from gan_zoo.data.sampler import StreamBatchSampler
 from gan_zoo.data.shapes import SHAPE_KINDS, ShapesDataset
 
@@ -20,7 +21,10 @@ __all__ = [
     "DigitsDataset",
     "GANDataModule",
     "ImageFolderDataset",
+    "LayoutDataset",
     "MirroredDataset",
+    "PairedFolderDataset",
+    "PairedLabelDataset",
     "ShapesDataset",
     "StreamBatchSampler",
 ]

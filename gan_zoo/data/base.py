@@ -11,7 +11,7 @@ from torch import Tensor
 from torch.utils.data import Dataset
 
 # Batch keys holding pixels (flipped with the image); others (label) are per-image values.
-SPATIAL_KEYS = frozenset({"image", "segmap", "instance"})
+SPATIAL_KEYS = frozenset({"image", "segmap", "instance", "ref_image", "ref_image2"})
 
 
 class MirroredDataset(Dataset[dict[str, Tensor]], ABC):
@@ -19,7 +19,7 @@ class MirroredDataset(Dataset[dict[str, Tensor]], ABC):
 
     provides: frozenset[str]  # batch keys of every item, e.g. {"image", "label"}
     num_classes: int  # number of class labels; 0 when unlabelled
-    resolution: int  # images are resolution x resolution pixels
+    resolution: int  # image width in pixels (and height, unless the dataset sets aspect_ratio)
     channels: int  # 1 (grey) or 3 (RGB)
 
     @abstractmethod
@@ -38,3 +38,8 @@ class MirroredDataset(Dataset[dict[str, Tensor]], ABC):
         if index < n:
             return item
         return {key: value.flip(-1) if key in SPATIAL_KEYS else value for key, value in item.items()}
+
+
+def image_size(dataset: MirroredDataset) -> tuple[int, int]:
+    """(height, width) of a dataset's images: square unless it declares `aspect_ratio` (width / height)."""
+    return round(dataset.resolution / getattr(dataset, "aspect_ratio", 1.0)), dataset.resolution

@@ -31,6 +31,10 @@ class GANDataModule(L.LightningDataModule):
         eval_batch_size: int = 64,  # images per batch of the evaluation loader
         channels: int | None = None,  # image channels the model is built for; the dataset must match (None: unchecked)
         num_classes: int | None = None,  # classes the model is built for; the dataset's labels must match (None: unchecked)
+        aspect_ratio: float = 1.0,  # image width / height (resolution is the width); the dataset must match
+        label_nc: int | None = None,  # label-map sets: labels without dontcare; the dataset must match (None: unchecked)
+        contain_dontcare_label: bool = False,  # label-map sets: unlabelled pixels get the extra label label_nc
+        use_instance: bool = False,  # label-map sets: the dataset provides `instance` maps and models use their edges
     ) -> None:
         super().__init__()
         self._dataset_source = dataset
@@ -46,6 +50,10 @@ class GANDataModule(L.LightningDataModule):
         # Declared in the data config so the networks can be built (gan-zoo summary) without the data.
         self.expected_channels = channels
         self.expected_num_classes = num_classes
+        self.aspect_ratio = aspect_ratio
+        self.label_nc = label_nc
+        self.contain_dontcare_label = contain_dontcare_label
+        self.use_instance = use_instance
 
     def setup(self, stage: str | None = None) -> None:
         """Build and check the dataset once; later calls (every Lightning stage) are no-ops."""
@@ -68,6 +76,17 @@ class GANDataModule(L.LightningDataModule):
                 f"The dataset {type(dataset).__name__} has {dataset.num_classes} classes (labels "
                 f"{'on' if dataset.num_classes else 'off'}) but data.num_classes is {self.expected_num_classes}; "
                 f"set data.num_classes={dataset.num_classes}, or data.dataset.use_labels to match"
+            )
+        if abs(getattr(dataset, "aspect_ratio", 1.0) - self.aspect_ratio) > 1e-6:
+            raise DataError(
+                f"The dataset {type(dataset).__name__} has aspect ratio {getattr(dataset, 'aspect_ratio', 1.0)} (width / height) "
+                f"but data.aspect_ratio is {self.aspect_ratio}; set both to the same value"
+            )
+        dataset_labels = getattr(dataset, "label_nc", None)
+        if self.label_nc is not None and dataset_labels is not None and dataset_labels != self.label_nc:
+            raise DataError(
+                f"The dataset {type(dataset).__name__} has {dataset_labels} labels but data.label_nc is {self.label_nc}; "
+                "set both to the same value"
             )
         self.dataset = dataset
 

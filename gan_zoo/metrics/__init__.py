@@ -24,6 +24,8 @@ REFERENCE_METRICS = (
 # Modules defining family metric kinds (gan_zoo.metrics.kinds); importing one registers its kind.
 FAMILY_METRIC_MODULES: tuple[str, ...] = (
     "gan_zoo.metrics.linear_separability",
+    "gan_zoo.metrics.segmentation",
+    "gan_zoo.metrics.translation",
 )
 
 for _module in FAMILY_METRIC_MODULES:

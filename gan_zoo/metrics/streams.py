@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader
 
-from gan_zoo.data.base import MirroredDataset
+from gan_zoo.data.base import MirroredDataset, image_size
 from gan_zoo.metrics.distributed import blocks_of_rank
 from gan_zoo.metrics.errors import MetricError
 from gan_zoo.metrics.ppl import block_generator
@@ -58,9 +58,10 @@ def fake_blocks(module, dataset: MirroredDataset, count: int, block: int, rank: 
         batch = {k: v.to(module.device) if isinstance(v, Tensor) else v for k, v in batch.items()}
         fakes = module.eval_fakes(batch, block_generator(seed, number))
         assert fakes.shape[0] == len(indices), f"eval_fakes returned {fakes.shape[0]} images for a batch of {len(indices)}"
-        if fakes.shape[-2:] != (dataset.resolution, dataset.resolution):
+        height, width = image_size(dataset)
+        if fakes.shape[-2:] != (height, width):
             raise MetricError(
                 f"the model generates {fakes.shape[-1]}x{fakes.shape[-2]} images but the real images are "
-                f"{dataset.resolution}x{dataset.resolution}; evaluate on the data set at the model's resolution (data.resolution={fakes.shape[-1]})"
+                f"{width}x{height}; evaluate on the data set at the model's resolution (data.resolution={fakes.shape[-1]})"
             )
         yield indices, to_uint8(fakes)

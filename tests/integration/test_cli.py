@@ -56,9 +56,8 @@ def test_summary_matches_official_parameter_counts_without_data(cli, tmp_path, p
 
 
 @pytest.mark.parametrize("experiment", SMOKE_EXPERIMENTS)
-def test_smoke_experiment_writes_the_output_contract(cli, tmp_path, experiment):
-    run = tmp_path / "run"
-    cli("train", f"experiment={experiment}", f"hydra.run.dir={run}", cwd=tmp_path)
+def test_smoke_experiment_writes_the_output_contract(smoke_run, experiment):
+    run = smoke_run(experiment)
     resolved = OmegaConf.load(run / ".hydra/config.yaml")
     checkpoint = torch.load(run / "checkpoints/last.ckpt", weights_only=True)
     assert checkpoint["gan_zoo"]["cur_nimg"] >= resolved.total_kimg * 1000

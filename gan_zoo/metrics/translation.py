@@ -1,0 +1,131 @@
+"""StarGAN v2's evaluation as a family metric kind (official core/eval.py protocol, SPECS.md §5.6).
+
+`translation_latent` / `translation_reference` (optionally `translation_latent100`: at most 100
+validation sources per domain, for quick checks): for every (source, target) domain pair, every
+validation image of the source domain is translated `outputs` = 10 times to the target domain,
+with latent-guided styles (F_ema of fresh z) or reference-guided ones (E_ema of validation images
+of the target domain, cycled). Per task (e.g. cat2dog):
+
+* FID between the translations and the target domain's real *training* images (as the official
+  code), with the evaluator's Inception (pool3) and the images' model resolution;
+* LPIPS diversity: the mean LPIPS over all pairs of the 10 outputs of the same inputs.
+
+Logged per task (`<name>_fid/cat2dog`, `<name>_lpips/cat2dog`) and averaged over tasks
+(`<name>_fid`, `<name>_lpips`). Values are not comparable with the paper's to the digit: the official
+code uses torchvision's ImageNet Inception for FID and AlexNet LPIPS; here the reference (NVIDIA)
+FID Inception and LPIPS VGG. Every rank computes the whole metric (it is not sharded).
+"""
+
+import re
+from typing import Any
+
+import torch
+from torch import Tensor
+
+from gan_zoo.data.resized_crop import resize
+from gan_zoo.metrics.errors import MetricError, MetricNotApplicable
+from gan_zoo.metrics.frechet import frechet_distance_to_features, mean_cov
+from gan_zoo.metrics.kinds import MetricKind, register_kind
+from gan_zoo.metrics.names import MetricSpec
+from gan_zoo.metrics.streams import to_uint8
+
+OUTPUTS_PER_INPUT = 10  # official num_outs_per_domain
+MODES = ("latent", "reference")
+
+
+def parse(match: re.Match[str]) -> MetricSpec:
+    mode, number, unit = match[1], match[2], match[3]
+    max_sources = None if number is None else int(number) * (1000 if unit else 1)
+    if max_sources == 0:
+        raise MetricError(f"metric {match[0]}: give at least one source image per domain")
+    return MetricSpec(match[0], "translation", num_gen=0, num_real=None,
+                      options=(("mode", mode), ("max_sources", max_sources), ("outputs", OUTPUTS_PER_INPUT)))
+
+
+def _options(spec: MetricSpec) -> dict[str, Any]:
+    return dict(spec.options)
+
+
+def check(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any, device: torch.device) -> None:
+    if not all(hasattr(module, name) for name in ("translate", "latent_styles", "reference_styles")):
+        raise MetricNotApplicable(f"metric {spec.name} evaluates image-to-image translation (StarGAN v2); {getattr(module, 'family', type(module).__name__)} models do not translate")
+    if getattr(dataset, "validation", None) is None:
+        raise MetricError(f"metric {spec.name} translates validation images, but the data set has no validation split; set data.dataset.val_split (e.g. val)")
+    evaluator.extractor("inception", device)
+    evaluator.distance(device)
+
+
+def describe(evaluator: Any, spec: MetricSpec, device: torch.device) -> dict[str, Any]:
+    files = getattr(evaluator.distance(device), "files", None)
+    return {**evaluator.extractor("inception", device).describe(), "lpips_weights_sha256": files or "custom distance",
+            "outputs_per_input": _options(spec)["outputs"]}
+
+
+def _batches(images: Any, indices: list[int], resolution: int, size: int) -> list[Tensor]:
+    return [torch.stack([resize(images.image(i), resolution) for i in indices[s : s + size]]) for s in range(0, len(indices), size)]
+
+
+def _real_statistics(evaluator: Any, images: Any, domain: int, resolution: int, device: torch.device) -> tuple[Tensor, Tensor]:
+    extractor = evaluator.extractor("inception", device)
+    features = [extractor(to_uint8(batch).to(device), ("pool3",))["pool3"]
+                for batch in _batches(images, images.members(domain), resolution, evaluator.options.batch_size)]
+    return mean_cov(torch.cat(features), ddof=0)
+
+
+def compute(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> tuple[dict[str, float], dict[str, Any]]:
+    options = _options(spec)
+    mode, outputs = options["mode"], options["outputs"]
+    device, resolution = module.device, dataset.resolution
+    train, val, names = dataset.images, dataset.validation, list(dataset.validation.names)
+    extractor, distance = evaluator.extractor("inception", device), evaluator.distance(device)
+    generator = torch.Generator().manual_seed(evaluator.options.seed)
+    batch_size = evaluator.options.batch_size
+    fids: dict[str, float] = {}
+    lpips: dict[str, float] = {}
+    for target, target_name in enumerate(names):
+        mu, cov = _real_statistics(evaluator, train, target, resolution, device)
+        references = torch.cat(_batches(val, val.members(target), resolution, batch_size))
+        cursor = 0  # references are used in order, cycling, as the official reference loader
+        for source, source_name in enumerate(names):
+            if source == target:
+                continue
+            members = val.members(source)[: options["max_sources"]]
+            features, distances = [], []
+            for x_src in _batches(val, members, resolution, batch_size):
+                n = x_src.shape[0]
+                domains = torch.full((n,), target)
+                group = []
+                for _ in range(outputs):
+                    if mode == "latent":
+                        styles = module.latent_styles(torch.randn(n, module.latent_dim, generator=generator), domains)
+                    else:  # the next n target-domain references
+                        x_ref = references[(cursor + torch.arange(n)) % len(references)]
+                        cursor += n
+                        styles = module.reference_styles(x_ref, domains)
+                    fake = module.translate(x_src, styles)
+                    group.append(fake)
+                    features.append(extractor(to_uint8(fake), ("pool3",))["pool3"])
+                pairs = [distance(group[i], group[j]).mean() for i in range(outputs) for j in range(i + 1, outputs)]
+                distances.append(torch.stack(pairs).mean())
+            task = f"{source_name}2{target_name}"
+            fids[task] = frechet_distance_to_features(torch.cat(features), mu, cov, ddof=0)
+            lpips[task] = float(torch.stack(distances).mean())
+    values = {f"{spec.name}_fid": sum(fids.values()) / len(fids), f"{spec.name}_lpips": sum(lpips.values()) / len(lpips)}
+    values.update({f"{spec.name}_fid/{task}": value for task, value in fids.items()})
+    values.update({f"{spec.name}_lpips/{task}": value for task, value in lpips.items()})
+    extra = {"mode": mode, "tasks": list(fids), "max_sources_per_domain": options["max_sources"] or "all",
+             "real_images": "training images of the target domain (as the official evaluation)"}
+    return values, extra
+
+
+register_kind(MetricKind(
+    kind="translation",
+    pattern=r"^translation_(latent|reference)(?:(\d+)(k?))?$",
+    parse=parse,
+    check=check,
+    compute=compute,
+    reference="StarGAN v2 official evaluation (core/eval.py): per-task FID and LPIPS over 10 outputs per input",
+    describe=describe,
+    higher_is_better=False,
+    examples=("translation_latent", "translation_reference"),
+))

@@ -1,0 +1,2 @@
+"""StarGAN v2 (Choi et al. 2020): multi-domain image-to-image translation with latent- and
+reference-guided styles. Facts: SPECS.md §5; the official code is not copied (non-commercial licence)."""

@@ -1,0 +1,147 @@
+"""`gan-zoo generate` for StarGAN v2 checkpoints: latent-guided, reference-guided, interpolation.
+
+    gan-zoo generate ckpt=... mode=latent src=IMG_OR_DIR [domain=NAME_OR_INDEX] seeds=0-3
+    gan-zoo generate ckpt=... mode=reference src=IMG_OR_DIR ref=IMG_OR_DIR [domain=...]
+    gan-zoo generate ckpt=... mode=interpolate src=IMG_OR_DIR [domain=...] seeds=0-3 frames=60
+
+latent: every source to every chosen domain with the style F_ema(z_seed); one PNG each and the
+official grid `latent.png` (first row the sources, then a row per domain and seed). reference:
+every source with the style of every reference; the official grid `reference.png` (a white corner
+and the sources, then per reference the reference and the translations). A reference's domain is
+its parent folder's name (as `ref/<domain>/x.jpg`, the official layout) or `domain=`. interpolate:
+the sources under a style walking linearly between the seeds' styles, as frames, GIF and MP4.
+"""
+
+from pathlib import Path
+
+import torch
+from omegaconf import DictConfig
+from PIL import Image
+from torch import Tensor
+from torchvision.utils import make_grid
+
+from gan_zoo.data.image_folder import IMAGE_EXTENSIONS
+from gan_zoo.data.resized_crop import resize
+from gan_zoo.data.transforms import to_signed
+from gan_zoo.errors import ConfigError
+from gan_zoo.generate.interpolate import path_positions
+from gan_zoo.generate.output import OutputDir
+from gan_zoo.generate.seeds import parse_int_list
+from gan_zoo.models.stargan_v2.module import StarGANv2Module, to_uint8
+from gan_zoo.training.checkpoint_io import load_checkpoint_file
+
+MODES = ("latent", "reference", "interpolate")
+
+
+def image_files(value: object, key: str) -> list[Path]:
+    """The image named by `key`, or every image under the folder (recursive, sorted)."""
+    if value in (None, ""):
+        raise ConfigError(f"pass {key}=IMAGE_OR_FOLDER: the {'source' if key == 'src' else 'reference'} image(s) to use")
+    path = Path(str(value)).expanduser()
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise ConfigError(f"{key}={path} does not exist; give an image file or a folder of images")
+    files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    if not files:
+        raise ConfigError(f"{key}={path} has no images ({', '.join(IMAGE_EXTENSIONS)})")
+    return files
+
+
+def load_images(files: list[Path], resolution: int) -> Tensor:
+    images = []
+    for file in files:
+        try:
+            with Image.open(file) as encoded:
+                images.append(resize(to_signed(encoded.convert("RGB")), resolution))
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise ConfigError(f"{file} is not a readable image ({exc})") from exc
+    return torch.stack(images)
+
+
+def domain_index(value: object, names: list[str] | None, num_domains: int) -> int:
+    """A domain given by name (as the training data named it) or by index."""
+    text = str(value)
+    if names and text in names:
+        return names.index(text)
+    if text.isdigit() and int(text) < num_domains:
+        return int(text)
+    known = f"{', '.join(names)} or " if names else ""
+    raise ConfigError(f"domain={text} is not a domain of this model; use {known}an index 0..{num_domains - 1}")
+
+
+def chosen_domains(cfg: DictConfig, names: list[str] | None, num_domains: int) -> list[int]:
+    if cfg.get("domain") is None:
+        return list(range(num_domains))
+    return [domain_index(cfg.domain, names, num_domains)]
+
+
+def reference_domains(files: list[Path], cfg: DictConfig, names: list[str] | None, num_domains: int) -> Tensor:
+    if cfg.get("domain") is not None:
+        return torch.full((len(files),), domain_index(cfg.domain, names, num_domains))
+    if not names or any(f.parent.name not in names for f in files):
+        raise ConfigError(
+            f"the domain of reference {files[0]} is unknown: put references in folders named by domain "
+            f"({', '.join(names or [])}) or pass domain=NAME_OR_INDEX"
+        )
+    return torch.tensor([names.index(f.parent.name) for f in files])
+
+
+def in_batches(module: StarGANv2Module, sources: Tensor, styles: Tensor, batch_size: int) -> Tensor:
+    """uint8 translations of sources[i] with styles[i], `batch_size` at a time."""
+    parts = [module.translate(sources[i : i + batch_size], styles[i : i + batch_size]).cpu() for i in range(0, len(sources), batch_size)]
+    return to_uint8(torch.cat(parts))
+
+
+def run(cfg: DictConfig, module: StarGANv2Module, ckpt: Path, device: torch.device) -> list[Path]:
+    if cfg.mode not in MODES:
+        raise ConfigError(f"mode={cfg.mode}: a StarGAN v2 checkpoint generates with mode=latent, reference or interpolate")
+    names = load_checkpoint_file(ckpt).get("gan_zoo", {}).get("domain_names")
+    source_files = image_files(cfg.get("src"), "src")
+    sources = load_images(source_files, module.G_ema.img_size)
+    outdir = cfg.outdir or ckpt.parent.parent / "generated" / ckpt.stem / str(cfg.mode)
+    out = OutputDir(outdir, overwrite=bool(cfg.overwrite))
+    batch_size = int(cfg.batch_size)
+    n = len(sources)
+    if cfg.mode == "latent":
+        seeds, domains = parse_int_list(cfg.seeds, "seeds"), chosen_domains(cfg, names, module.num_domains)
+        label = [names[d] if names else str(d) for d in domains]
+        out.check_free(["latent.png"] + [f"{f.stem}_{label[j]}_seed{s}.png" for f in source_files for j in range(len(domains)) for s in seeds])
+        z = module.latents_from_seeds(seeds, module.latent_dim)
+        rows = [to_uint8(sources)]
+        for j, d in enumerate(domains):
+            styles = module.latent_styles(z, torch.full((len(seeds),), d)).cpu()
+            for k, seed in enumerate(seeds):
+                row = in_batches(module, sources, styles[k : k + 1].expand(n, -1), batch_size)
+                rows.append(row)
+                for f, image in zip(source_files, row, strict=True):
+                    out.png(f"{f.stem}_{label[j]}_seed{seed}.png", image)
+        out.grid("latent.png", torch.cat(rows), columns=n)
+    elif cfg.mode == "reference":
+        ref_files = image_files(cfg.get("ref"), "ref")
+        references = load_images(ref_files, module.G_ema.img_size)
+        ref_domains = reference_domains(ref_files, cfg, names, module.num_domains)
+        out.check_free(["reference.png"] + [f"{f.stem}_ref{i}_{r.stem}.png" for i, r in enumerate(ref_files) for f in source_files])
+        grid = module.reference_grid(sources, references, ref_domains).cpu()
+        out.grid("reference.png", grid, columns=n + 1)
+        for i, ref in enumerate(ref_files):
+            for j, f in enumerate(source_files):
+                out.png(f"{f.stem}_ref{i}_{ref.stem}.png", grid[(i + 1) * (n + 1) + 1 + j])
+    else:
+        seeds, frames = parse_int_list(cfg.seeds, "seeds"), int(cfg.frames)
+        if len(seeds) < 2:
+            raise ConfigError(f"seeds={seeds}: an interpolation walks between at least 2 seeds' styles")
+        domain = chosen_domains(cfg, names, module.num_domains)[0]
+        out.check_free([f"frame{i:05d}.png" for i in range(frames)] + ["interpolation.gif", "interpolation.mp4"])
+        styles = module.latent_styles(module.latents_from_seeds(seeds, module.latent_dim), torch.full((len(seeds),), domain)).cpu()
+        pictures = []
+        for i, (segment, t) in enumerate(path_positions(len(seeds), frames)):
+            style = torch.lerp(styles[segment], styles[segment + 1], t)
+            row = in_batches(module, sources, style[None].expand(n, -1), batch_size)
+            pictures.append(make_grid(row, nrow=n, padding=0))
+            out.png(f"frame{i:05d}.png", pictures[-1])
+        frames_tensor = torch.stack(pictures)
+        out.gif("interpolation.gif", frames_tensor, float(cfg.fps))
+        out.mp4("interpolation.mp4", frames_tensor, float(cfg.fps))
+    print(f"gan-zoo generate: wrote {len(out.written)} files to {out.path}")
+    return out.written

@@ -1,0 +1,81 @@
+"""The StarGAN v2 generator: an encoder of ResBlks and a decoder of AdaIN ResBlks (SPECS.md §5.1).
+
+The encoder halves the resolution log2(img_size) − 4 times (one more for the face models, w_hpf > 0)
+while doubling channels up to `max_conv_dim`, then two more blocks keep the size; the decoder
+mirrors it, each block styled by s. With w_hpf > 0 the decoder blocks output their residual alone
+and, at 1/8, 1/4 and 1/2 of the image size, the encoder's features at that size pass through a
+high-pass filter, masked by the landmark network's face masks, and are added back.
+"""
+
+import math
+
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from gan_zoo.models.stargan_v2.blocks import AdainResBlk, HighPass, ResBlk
+
+
+def first_channels(img_size: int, channel_base: int) -> int:
+    """Channels after from_rgb: channel_base // img_size (official 2**14 // img_size = 64 at 256 px)."""
+    return max(channel_base // img_size, 1)
+
+
+class Generator(nn.Module):
+    def __init__(
+        self,
+        img_size: int = 256,  # image side (power of two >= 16)
+        style_dim: int = 64,  # size of the style code s
+        max_conv_dim: int = 512,  # channel cap
+        w_hpf: float = 1,  # > 0: high-pass skip path with landmark masks (faces); 0: plain shortcuts
+        channel_base: int = 2**14,  # channels after from_rgb = channel_base // img_size
+        channels: int = 3,  # image channels
+    ) -> None:
+        super().__init__()
+        if img_size < 16 or img_size & (img_size - 1):
+            raise ValueError(f"the StarGAN v2 generator needs a power-of-two image size >= 16, got {img_size}")
+        self.img_size, self.style_dim, self.w_hpf = img_size, style_dim, w_hpf
+        dim_in = first_channels(img_size, channel_base)
+        self.from_rgb = nn.Conv2d(channels, dim_in, 3, 1, 1)
+        self.encode = nn.ModuleList()
+        self.decode = nn.ModuleList()
+        self.to_rgb = nn.Sequential(nn.InstanceNorm2d(dim_in, affine=True), nn.LeakyReLU(0.2), nn.Conv2d(dim_in, channels, 1, 1, 0))
+        downsamplings = int(math.log2(img_size)) - 4 + (1 if w_hpf > 0 else 0)
+        dim_out = dim_in
+        for _ in range(downsamplings):
+            dim_out = min(dim_in * 2, max_conv_dim)
+            self.encode.append(ResBlk(dim_in, dim_out, normalize=True, downsample=True))
+            self.decode.insert(0, AdainResBlk(dim_out, dim_in, style_dim, w_hpf=w_hpf, upsample=True))
+            dim_in = dim_out
+        for _ in range(2):  # the bottleneck
+            self.encode.append(ResBlk(dim_out, dim_out, normalize=True))
+            self.decode.insert(0, AdainResBlk(dim_out, dim_out, style_dim, w_hpf=w_hpf))
+        if w_hpf > 0:
+            self.hpf = HighPass(w_hpf)
+        # Sizes where the skip path joins (32, 64, 128 at 256 px); the first uses the first mask.
+        self.skip_sizes = (img_size // 8, img_size // 4, img_size // 2)
+
+    def forward(
+        self,
+        x: Tensor,  # [N, C, H, W] source images in [-1, 1]
+        s: Tensor,  # [N, style_dim] style codes
+        masks: tuple[Tensor, Tensor] | None = None,  # face masks [N, 1, h, w] (w_hpf > 0 only); None: no skip path
+    ) -> Tensor:
+        if x.shape[-1] != self.img_size or s.shape != (x.shape[0], self.style_dim):
+            raise ValueError(f"G expects images [N, C, {self.img_size}, {self.img_size}] and styles [N, {self.style_dim}], "
+                             f"got {list(x.shape)} and {list(s.shape)}")
+        if masks is not None and self.w_hpf <= 0:
+            raise ValueError("face masks were given to a generator built with w_hpf=0, which has no high-pass skip path")
+        x = self.from_rgb(x)
+        cache = {}
+        for block in self.encode:
+            if masks is not None and x.shape[-1] in self.skip_sizes:
+                cache[x.shape[-1]] = x
+            x = block(x)
+        for block in self.decode:
+            x = block(x, s)
+            size = x.shape[-1]
+            if masks is not None and size in self.skip_sizes:
+                mask = masks[0] if size == self.skip_sizes[0] else masks[1]
+                mask = F.interpolate(mask, size=size, mode="bilinear")
+                x = x + self.hpf(mask * cache[size])
+        return self.to_rgb(x)

@@ -1,0 +1,293 @@
+"""StarGAN v2 as a GANModule: the official four-step iteration, EMA of G, F and E (SPECS.md §5.2-5.3).
+
+Per iteration, in the official order, on one batch (sources `image`/`label`, references
+`ref_image`/`ref_image2` of domain `ref_label`, which is the target domain) and one pair of latents:
+
+1. D, latent-guided: real loss + R1 on the sources, fake loss on G(x, F(z, y_trg)).
+2. D, reference-guided: the same with the style E(x_ref, y_trg).
+3. G, F and E together, latent-guided: adversarial + style reconstruction + cycle − λ_ds · diversity.
+4. G alone, reference-guided: the same with reference styles.
+
+then G_ema, F_ema and E_ema move towards G, F and E with a fixed beta. Each step runs one backward
+and steps its optimizers only; the networks of the other optimizers are frozen meanwhile, so they
+neither change nor spend time on gradients. λ_ds decays linearly to 0 over `ds_kimg` and is
+computed from `cur_nimg`, so a resumed run uses exactly the value the uninterrupted one would.
+"""
+
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from gan_zoo.errors import ConfigError
+from gan_zoo.models.base import GANModule
+from gan_zoo.models.stargan_v2.blocks import he_init
+from gan_zoo.models.stargan_v2.encoder import Discriminator, StyleEncoder
+from gan_zoo.models.stargan_v2.generator import Generator
+from gan_zoo.models.stargan_v2.landmarks import FaceMasker, load_face_masker
+from gan_zoo.models.stargan_v2.losses import adversarial_loss, lambda_ds_at, mean_abs, r1_penalty
+from gan_zoo.models.stargan_v2.mapping import MappingNetwork
+from gan_zoo.registry import register_model
+
+LOSS_DEFAULTS = {"lambda_reg": 1.0, "lambda_sty": 1.0, "lambda_cyc": 1.0, "lambda_ds": 1.0, "ds_kimg": 800.0}
+PREVIEW_SOURCES = 8  # source images kept from the data set for `sample` (latent-guided preview grids)
+
+
+@dataclass(frozen=True)
+class TranslationPhase:
+    name: str  # logged as loss/<name>
+    optimizers: tuple[str, ...]  # the optimizers this step updates (one backward, several steps)
+    loss: Callable[[dict[str, Any]], Tensor]  # iteration inputs -> scalar loss
+
+
+@register_model("stargan_v2")
+class StarGANv2Module(GANModule):
+    optimizer_names = ("G", "F", "E", "D")
+    provides_required = frozenset({"image", "label", "ref_image", "ref_image2", "ref_label"})
+
+    def __init__(
+        self,
+        resolution: int,  # image side (power of two >= 16)
+        num_domains: int,  # domains of the data set (>= 2)
+        num_channels: int = 3,  # image channels
+        latent_dim: int = 16,  # size of z
+        style_dim: int = 64,  # size of the style codes
+        max_conv_dim: int = 512,  # channel cap of G, E and D
+        channel_base: int = 2**14,  # first-layer channels = channel_base // resolution (official 2**14)
+        mapping_hidden: int = 512,  # width of F's hidden layers
+        w_hpf: float = 0.0,  # > 0: G's high-pass skip path with FAN face masks (CelebA-HQ 1); 0: none (AFHQ)
+        fan_path: str | None = None,  # the frozen FAN landmark network (wing.ckpt); needed only when w_hpf > 0
+        loss: dict[str, float] | None = None,  # lambda_reg, lambda_sty, lambda_cyc, lambda_ds, ds_kimg
+        lr: float = 1e-4,  # Adam lr of G, E and D
+        f_lr: float = 1e-6,  # Adam lr of F (100x smaller)
+        betas: tuple[float, float] = (0.0, 0.99),  # Adam betas
+        weight_decay: float = 1e-4,  # Adam (L2) weight decay of every network
+        eps: float = 1e-8,  # Adam epsilon
+        ema: dict[str, float] | None = None,  # {"beta": per-iteration decay of G_ema, F_ema and E_ema}
+        compile: bool = False,  # torch.compile the networks in place
+    ) -> None:
+        super().__init__(ema=ema or {"beta": 0.999}, compile=compile)
+        if num_domains < 2:
+            raise ConfigError(f"StarGAN v2 translates between domains, but data.num_classes (the domain count) is {num_domains}; use a data set with >= 2 domains")
+        self.loss_config = {**LOSS_DEFAULTS, **(loss or {})}
+        unknown = set(self.loss_config) - set(LOSS_DEFAULTS)
+        if unknown:
+            raise ConfigError(f"unknown model.loss keys {sorted(unknown)}; use {', '.join(LOSS_DEFAULTS)}")
+        self.num_domains, self.latent_dim, self.style_dim = num_domains, latent_dim, style_dim
+        self.w_hpf, self.fan_path = float(w_hpf), fan_path
+        shared = {"max_conv_dim": max_conv_dim, "channel_base": channel_base, "channels": num_channels}
+        self.G = Generator(resolution, style_dim, w_hpf=w_hpf, **shared)
+        self.F = MappingNetwork(latent_dim, style_dim, num_domains, mapping_hidden)
+        self.E = StyleEncoder(resolution, style_dim, num_domains, **shared)
+        self.D = Discriminator(resolution, num_domains, **shared)
+        for net in self.networks().values():
+            net.apply(he_init)
+        self.init_ema()
+        self.lr, self.f_lr, self.betas, self.weight_decay, self.eps = lr, f_lr, tuple(betas), weight_decay, eps
+        self._face_masker: list[FaceMasker] = []  # loaded on first use; a list keeps it out of the state dict
+        self.preview_sources: Tensor | None = None  # set from the data set in setup(); see sample()
+        self.domain_names: list[str] | None = None  # from the data set in setup(); saved in checkpoints for generate
+
+    def networks(self) -> dict[str, nn.Module]:
+        return {"G": self.G, "F": self.F, "E": self.E, "D": self.D}
+
+    # ---- EMA of G, F and E -----------------------------------------------------------------------
+
+    def init_ema(self) -> None:
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
+        self.F_ema = copy.deepcopy(self.F).eval().requires_grad_(False)
+        self.E_ema = copy.deepcopy(self.E).eval().requires_grad_(False)
+
+    @torch.no_grad()
+    def update_ema(self, global_batch: int) -> None:
+        weight = 1.0 - self.ema_beta(global_batch)
+        for ema, net in ((self.G_ema, self.G), (self.F_ema, self.F), (self.E_ema, self.E)):
+            torch._foreach_lerp_(list(ema.parameters()), [p.detach() for p in net.parameters()], weight)
+
+    def setup(self, stage: str) -> None:
+        super().setup(stage)  # compiles the trainable networks and G_ema when asked
+        if self.compile_networks:
+            self.F_ema.compile()
+            self.E_ema.compile()
+        datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
+        dataset = getattr(datamodule, "dataset", None)
+        if dataset is not None and getattr(dataset, "domain_names", None) is not None:
+            self.domain_names = list(dataset.domain_names)
+        if dataset is not None and self.preview_sources is None:
+            count = min(PREVIEW_SOURCES, len(getattr(dataset, "images", dataset)))  # distinct images, not draws
+            preview = getattr(dataset, "preview", dataset.__getitem__)  # domain sets: the source without augmentation
+            self.preview_sources = torch.stack([preview(i)["image"] for i in range(count)])
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        super().on_save_checkpoint(checkpoint)
+        checkpoint["gan_zoo"]["domain_names"] = self.domain_names
+
+    # ---- the face masks of the high-pass path --------------------------------------------------
+
+    def face_masks(self, images: Tensor) -> tuple[Tensor, Tensor] | None:
+        """FAN masks of `images` when w_hpf > 0 (loaded from fan_path on first use); None otherwise."""
+        if self.w_hpf <= 0:
+            return None
+        if not self._face_masker:
+            self._face_masker.append(load_face_masker(self.fan_path, self.device))
+        return self._face_masker[0](images)
+
+    # ---- the iteration ---------------------------------------------------------------------------
+
+    def current_lambda_ds(self) -> float:
+        return lambda_ds_at(self.loss_config["lambda_ds"], int(self.cur_nimg), int(self.loss_config["ds_kimg"] * 1000))
+
+    def phases(self) -> list[TranslationPhase]:  # type: ignore[override]
+        return [
+            TranslationPhase("D_latent", ("D",), lambda inputs: self.discriminator_loss(inputs, "latent")),
+            TranslationPhase("D_reference", ("D",), lambda inputs: self.discriminator_loss(inputs, "reference")),
+            TranslationPhase("G_latent", ("G", "F", "E"), lambda inputs: self.generator_loss(inputs, "latent")),
+            TranslationPhase("G_reference", ("G",), lambda inputs: self.generator_loss(inputs, "reference")),
+        ]
+
+    def iteration_inputs(self, batch: dict[str, Tensor]) -> dict[str, Any]:
+        """The batch plus what the four steps share: two latents per sample and the sources' face masks."""
+        n = batch["image"].shape[0]
+        z_trg, z_trg2 = self.global_randn(n, self.latent_dim), self.global_randn(n, self.latent_dim)
+        return {**batch, "z_trg": z_trg, "z_trg2": z_trg2, "masks": self.face_masks(batch["image"])}
+
+    def target_style(self, inputs: dict[str, Any], guide: str, second: bool = False) -> Tensor:
+        """Target-domain style from the latent (F) or from the reference image (E)."""
+        y_trg = inputs["ref_label"]
+        if guide == "latent":
+            return self.F(inputs["z_trg2" if second else "z_trg"], y_trg)
+        return self.E(inputs["ref_image2" if second else "ref_image"], y_trg)
+
+    def discriminator_loss(self, inputs: dict[str, Any], guide: str) -> Tensor:
+        x_real = inputs["image"].detach().requires_grad_(True)
+        real_logits = self.D(x_real, inputs["label"])
+        penalty = r1_penalty(real_logits, x_real)
+        with torch.no_grad():
+            x_fake = self.G(inputs["image"], self.target_style(inputs, guide), inputs["masks"])
+        fake_logits = self.D(x_fake, inputs["ref_label"])
+        self.record(f"scores/real_{guide}", real_logits)
+        self.record(f"scores/fake_{guide}", fake_logits)
+        self.record(f"loss/r1_{guide}", penalty)
+        return adversarial_loss(real_logits, 1.0) + adversarial_loss(fake_logits, 0.0) + self.loss_config["lambda_reg"] * penalty
+
+    def generator_loss(self, inputs: dict[str, Any], guide: str) -> Tensor:
+        x_real, y_org, y_trg, masks = inputs["image"], inputs["label"], inputs["ref_label"], inputs["masks"]
+        s_trg = self.target_style(inputs, guide)
+        x_fake = self.G(x_real, s_trg, masks)
+        loss_adv = adversarial_loss(self.D(x_fake, y_trg), 1.0)
+        loss_sty = mean_abs(self.E(x_fake, y_trg), s_trg)
+        x_fake2 = self.G(x_real, self.target_style(inputs, guide, second=True), masks).detach()
+        loss_ds = mean_abs(x_fake, x_fake2)
+        x_rec = self.G(x_fake, self.E(x_real, y_org), self.face_masks(x_fake))
+        loss_cyc = mean_abs(x_rec, x_real)
+        lambda_ds = self.current_lambda_ds()
+        for name, value in (("adv", loss_adv), ("sty", loss_sty), ("ds", loss_ds), ("cyc", loss_cyc)):
+            self.record(f"loss/{name}_{guide}", value)
+        self.record("loss/lambda_ds", torch.tensor(lambda_ds))
+        c = self.loss_config
+        return loss_adv + c["lambda_sty"] * loss_sty - lambda_ds * loss_ds + c["lambda_cyc"] * loss_cyc
+
+    def training_step(self, batch: dict[str, Tensor], batch_idx: int) -> None:
+        self._restore_rng_states_once()
+        optimizers = dict(zip(self.optimizer_names, self._optimizer_list(), strict=True))
+        self._step_losses = {}
+        inputs = self.iteration_inputs(batch)
+        for phase in self.phases():
+            active = [optimizers[name] for name in phase.optimizers]
+            self._freeze_all_but(optimizers, phase.optimizers)
+            loss = phase.loss(inputs)
+            for optimizer in optimizers.values():
+                optimizer.zero_grad(set_to_none=True)
+            self.manual_backward(loss)
+            for optimizer in active:
+                self._average_gradients(optimizer)
+                optimizer.step()
+            self._step_losses[f"loss/{phase.name}"] = loss.detach()
+        self._freeze_all_but(optimizers, self.optimizer_names)
+        global_batch = batch["image"].shape[0] * self.world_size
+        self.update_ema(global_batch)
+        self.cur_nimg += global_batch
+        self.step_count += 1
+        self.log_step()
+
+    @staticmethod
+    def _freeze_all_but(optimizers: dict[str, torch.optim.Optimizer], trainable: tuple[str, ...]) -> None:
+        # Only parameters an optimizer holds are touched: the generator's unused shortcut convs stay frozen.
+        for name, optimizer in optimizers.items():
+            for group in optimizer.param_groups:
+                for p in group["params"]:
+                    p.requires_grad_(name in trainable)
+
+    def configure_optimizers(self) -> list[torch.optim.Optimizer]:
+        def adam(net: nn.Module, lr: float) -> torch.optim.Optimizer:
+            params = [p for p in net.parameters() if p.requires_grad]
+            return torch.optim.Adam(params, lr=lr, betas=self.betas, eps=self.eps, weight_decay=self.weight_decay)
+
+        return [adam(self.G, self.lr), adam(self.F, self.f_lr), adam(self.E, self.lr), adam(self.D, self.lr)]
+
+    def progress_description(self) -> str:
+        return f"lambda_ds={self.current_lambda_ds():.3f}"
+
+    # ---- translation with the EMA networks (sampling, evaluation, generate) ----------------------
+
+    @torch.no_grad()
+    def translate(self, sources: Tensor, styles: Tensor) -> Tensor:
+        """G_ema(sources, styles) in [-1, 1] (with the sources' face masks when w_hpf > 0)."""
+        sources = sources.to(self.device)
+        return self.G_ema(sources, styles.to(self.device), self.face_masks(sources))
+
+    @torch.no_grad()
+    def latent_styles(self, z: Tensor, domains: Tensor) -> Tensor:
+        return self.F_ema(z.to(self.device), domains.to(self.device))
+
+    @torch.no_grad()
+    def reference_styles(self, references: Tensor, domains: Tensor) -> Tensor:
+        return self.E_ema(references.to(self.device), domains.to(self.device))
+
+    def sample(self, seeds: list[int], sources: Tensor | None = None, domains: Tensor | None = None, **kwargs: Any) -> Tensor:
+        """uint8 latent-guided translations, one per seed: source seed % S, z from the seed, domain seed % K.
+
+        Without `sources`, the first images of the training set (kept at set-up) are translated.
+        """
+        if sources is None:
+            sources = self.preview_sources
+        if sources is None:
+            raise ConfigError("StarGAN v2 samples are translations of source images: pass sources (none were kept from a data set)")
+        index = torch.tensor(list(seeds))
+        domains = index % self.num_domains if domains is None else domains
+        styles = self.latent_styles(self.latents_from_seeds(seeds, self.latent_dim), domains)
+        images = self.translate(sources[index % sources.shape[0]], styles)
+        return to_uint8(images)
+
+    @torch.no_grad()
+    def reference_grid(self, sources: Tensor, references: Tensor, ref_domains: Tensor) -> Tensor:
+        """The official sources x references grid, uint8, row-major with len(sources) + 1 columns.
+
+        First row: a white corner, then the sources; then per reference: the reference, then every
+        source translated with its style.
+        """
+        styles = self.reference_styles(references, ref_domains)
+        rows = [torch.cat([torch.ones_like(sources[:1]), sources.to(self.device)])]
+        for i in range(references.shape[0]):
+            translated = self.translate(sources, styles[i : i + 1].expand(sources.shape[0], -1))
+            rows.append(torch.cat([references[i : i + 1].to(self.device), translated]))
+        return to_uint8(torch.cat(rows))
+
+    @torch.no_grad()
+    def eval_fakes(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
+        """The batch's images translated by latent-guided styles (z from `generator`) to `ref_label`,
+        or, without it, to domains drawn from `generator`."""
+        n = batch["image"].shape[0]
+        z = torch.randn(n, self.latent_dim, generator=generator)
+        domains = batch.get("ref_label")
+        if domains is None:
+            domains = torch.randint(self.num_domains, (n,), generator=generator)
+        return self.translate(batch["image"], self.latent_styles(z, domains))
+
+
+def to_uint8(images: Tensor) -> Tensor:
+    """[-1, 1] -> uint8 (x * 127.5 + 128, clamped), as the rest of the zoo writes images."""
+    return (images * 127.5 + 128).clamp(0, 255).to(torch.uint8)
