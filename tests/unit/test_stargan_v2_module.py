@@ -1,10 +1,12 @@
 """The StarGAN v2 GANModule: the four-step iteration, the diversity schedule, EMA of G/F/E, the
-landmark-network errors, and the translation interfaces (sample, reference grid, eval_fakes)."""
+landmark network (errors, a face-model step), and the translation interfaces (sample, reference grid, eval_fakes)."""
 
 import pytest
 import torch
 
 from gan_zoo.errors import ConfigError
+from gan_zoo.models.stargan_v2.fan import FAN
+from gan_zoo.models.stargan_v2.landmarks import FanFaceMasker
 from gan_zoo.models.stargan_v2.losses import lambda_ds_at
 from gan_zoo.models.stargan_v2.module import StarGANv2Module
 from gan_zoo.registry import model_class
@@ -135,6 +137,26 @@ def test_face_model_needs_the_landmark_network_file(tmp_path) -> None:
     assert tiny_module(w_hpf=0).face_masks(torch.zeros(1, 3, 16, 16)) is None
     # the landmark network never enters the state dict (not trained, not counted, not checkpointed)
     assert not any("fan" in key.lower() for key in tiny_module(w_hpf=1).state_dict())
+
+
+def test_a_face_model_trains_a_step_with_the_landmark_masks(tmp_path) -> None:
+    fan_path = tmp_path / "wing.ckpt"
+    torch.save({"state_dict": FAN().state_dict()}, fan_path)  # random weights in the official file layout
+    module = tiny_module(w_hpf=1, fan_path=str(fan_path))
+    without_trainer(module)
+    before = {name: snapshot(getattr(module, name)) for name in ("G", "F", "E", "D")}
+    module.training_step(batch(2), 0)  # three FAN runs: the sources, then each step's fakes for the cycle
+    assert int(module.step_count) == 1
+    for name, state in before.items():
+        assert changed(state, getattr(module, name)), name
+    assert all(torch.isfinite(loss) for loss in module._step_losses.values())
+    # loaded once, frozen, and still outside the state dict, the parameters and the optimizers
+    (masker,) = module._face_masker
+    assert isinstance(masker, FanFaceMasker) and not masker.fan.training
+    fan_ids = {id(p) for p in masker.fan.parameters()}
+    assert not any(p.requires_grad for p in masker.fan.parameters())
+    assert not fan_ids & {id(p) for p in module.parameters()}
+    assert not any("fan" in key.lower() or key.startswith("m0.") for key in module.state_dict())
 
 
 def test_bad_settings_are_refused() -> None:
