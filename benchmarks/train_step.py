@@ -82,6 +82,25 @@ def place_progress(module: L.LightningModule, at_kimg: float, steps: int) -> Non
     module.total_nimg = nimg + (steps + 1) * module.global_batch_size()
 
 
+def random_batch(keys: frozenset[str], n: int, shape: tuple[int, int, int], num_classes: int) -> dict[str, torch.Tensor]:
+    """Random values for every batch key a family needs: images in [-1, 1], class / domain labels,
+    label maps with `num_classes` labels and instance ids (SPADE), reference images (StarGAN v2)."""
+    batch = {"image": torch.rand(n, *shape) * 2 - 1}
+    classes = max(num_classes, 1)
+    if "label" in keys:
+        batch["label"] = torch.randint(classes, (n,))
+    if "segmap" in keys:
+        batch["segmap"] = torch.randint(classes, (n, *shape[1:]))
+    if "instance" in keys:
+        batch["instance"] = torch.randint(8, (n, *shape[1:]))
+    for key in ("ref_image", "ref_image2"):
+        if key in keys:
+            batch[key] = torch.rand(n, *shape) * 2 - 1
+    if "ref_label" in keys:
+        batch["ref_label"] = torch.randint(classes, (n,))
+    return batch
+
+
 class InMemoryBatches(L.LightningDataModule):
     """One batch, read once from the real data set (or drawn at random), served `steps` times.
 
@@ -105,9 +124,7 @@ class InMemoryBatches(L.LightningDataModule):
             loader = self.source.make_train_loader(start_nimg, per_rank, 1, rank=trainer.global_rank, world_size=trainer.world_size)
             batch = next(iter(loader))
         else:
-            batch = {"image": torch.rand(per_rank, *self.random_shape) * 2 - 1}
-            if "label" in module.provides_required:
-                batch["label"] = torch.randint(max(self.num_classes, 1), (per_rank,))
+            batch = random_batch(module.provides_required, per_rank, self.random_shape, self.num_classes)
         self.load_seconds = time.perf_counter() - begin
         batch = {key: value.to(module.device) for key, value in batch.items()}
         return RepeatedBatch(batch, self.steps)
@@ -196,11 +213,13 @@ def main(argv: list[str]) -> dict[str, Any] | None:
     steps = args.warmup + args.iters * args.repeats
     place_progress(module, at_kimg, steps)
     if args.random_data:
-        source, shape = None, (int(cfg.data.channels), int(cfg.data.resolution), int(cfg.data.resolution))
+        width = int(cfg.data.resolution)  # non-square sets (SPADE Cityscapes) give width / height as aspect_ratio
+        source, shape = None, (int(cfg.data.channels), int(round(width / float(cfg.data.get("aspect_ratio") or 1))), width)
     else:
         source, shape = build_datamodule(cfg), None
         source.setup("fit")  # a missing data set fails here; --random-data benchmarks without it
-    data = InMemoryBatches(source, steps, shape, int(cfg.data.get("num_classes") or 0))
+    classes = int(cfg.data.get("label_nc") or cfg.data.get("num_classes") or 0)  # SPADE: labels of the label maps
+    data = InMemoryBatches(source, steps, shape, classes)
     cuda = uses_cuda(cfg.trainer.get("accelerator"))
     timer = StepTimer(args.warmup, cuda, count_flops=not args.no_flops and not cfg.model.get("compile", False))
     trainer: L.Trainer = instantiate(

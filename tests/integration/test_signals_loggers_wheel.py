@@ -78,7 +78,9 @@ def test_built_wheel_trains_the_smoke_experiment_outside_the_checkout(tmp_path):
     outside = tmp_path / "elsewhere"
     outside.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("GAN_ZOO_COMMAND", "PYTHONPATH")}
-    result = subprocess.run([str(venv / "bin/gan-zoo"), "train", "experiment=smoke/pggan", "hydra.run.dir=run"],
+    # A short stretch of the quick-start run: what matters is that the installed wheel finds its
+    # config tree and trains outside the checkout, not how far it trains (test_cli trains it fully).
+    result = subprocess.run([str(venv / "bin/gan-zoo"), "train", "experiment=smoke/pggan", "total_kimg=0.5", "hydra.run.dir=run"],
                             cwd=outside, env=env, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     assert (outside / "run/checkpoints/last.ckpt").is_file() and list((outside / "run/samples").glob("*.png"))

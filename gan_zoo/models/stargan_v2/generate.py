@@ -87,10 +87,20 @@ def reference_domains(files: list[Path], cfg: DictConfig, names: list[str] | Non
     return torch.tensor([names.index(f.parent.name) for f in files])
 
 
-def in_batches(module: StarGANv2Module, sources: Tensor, styles: Tensor, batch_size: int) -> Tensor:
-    """uint8 translations of sources[i] with styles[i], `batch_size` at a time."""
-    parts = [module.translate(sources[i : i + batch_size], styles[i : i + batch_size]).cpu() for i in range(0, len(sources), batch_size)]
-    return to_uint8(torch.cat(parts))
+def one_by_one(module: StarGANv2Module, sources: Tensor, styles: Tensor) -> Tensor:
+    """uint8 translations of sources[i] with styles[i], one forward pass each.
+
+    Batched kernels round differently for different batch sizes, so an image made in a batch could
+    differ in the last bit from the same (source, seed) made alone; one pass per image keeps
+    "same source, same seed, same image" exact whatever else the command generates.
+    """
+    return to_uint8(torch.cat([module.translate(sources[i : i + 1], styles[i : i + 1]).cpu() for i in range(len(sources))]))
+
+
+def seed_styles(module: StarGANv2Module, seeds: list[int], domain: int) -> Tensor:
+    """F_ema's style of each seed for `domain`, one seed per pass (see one_by_one)."""
+    z = module.latents_from_seeds(seeds, module.latent_dim)
+    return torch.cat([module.latent_styles(z[k : k + 1], torch.full((1,), domain)).cpu() for k in range(len(seeds))])
 
 
 def run(cfg: DictConfig, module: StarGANv2Module, ckpt: Path, device: torch.device) -> list[Path]:
@@ -101,18 +111,16 @@ def run(cfg: DictConfig, module: StarGANv2Module, ckpt: Path, device: torch.devi
     sources = load_images(source_files, module.G_ema.img_size)
     outdir = cfg.outdir or ckpt.parent.parent / "generated" / ckpt.stem / str(cfg.mode)
     out = OutputDir(outdir, overwrite=bool(cfg.overwrite))
-    batch_size = int(cfg.batch_size)
     n = len(sources)
     if cfg.mode == "latent":
         seeds, domains = parse_int_list(cfg.seeds, "seeds"), chosen_domains(cfg, names, module.num_domains)
         label = [names[d] if names else str(d) for d in domains]
         out.check_free(["latent.png"] + [f"{f.stem}_{label[j]}_seed{s}.png" for f in source_files for j in range(len(domains)) for s in seeds])
-        z = module.latents_from_seeds(seeds, module.latent_dim)
         rows = [to_uint8(sources)]
         for j, d in enumerate(domains):
-            styles = module.latent_styles(z, torch.full((len(seeds),), d)).cpu()
+            styles = seed_styles(module, seeds, d)
             for k, seed in enumerate(seeds):
-                row = in_batches(module, sources, styles[k : k + 1].expand(n, -1), batch_size)
+                row = one_by_one(module, sources, styles[k : k + 1].expand(n, -1))
                 rows.append(row)
                 for f, image in zip(source_files, row, strict=True):
                     out.png(f"{f.stem}_{label[j]}_seed{seed}.png", image)
@@ -133,11 +141,11 @@ def run(cfg: DictConfig, module: StarGANv2Module, ckpt: Path, device: torch.devi
             raise ConfigError(f"seeds={seeds}: an interpolation walks between at least 2 seeds' styles")
         domain = chosen_domains(cfg, names, module.num_domains)[0]
         out.check_free([f"frame{i:05d}.png" for i in range(frames)] + ["interpolation.gif", "interpolation.mp4"])
-        styles = module.latent_styles(module.latents_from_seeds(seeds, module.latent_dim), torch.full((len(seeds),), domain)).cpu()
+        styles = seed_styles(module, seeds, domain)
         pictures = []
         for i, (segment, t) in enumerate(path_positions(len(seeds), frames)):
             style = torch.lerp(styles[segment], styles[segment + 1], t)
-            row = in_batches(module, sources, style[None].expand(n, -1), batch_size)
+            row = one_by_one(module, sources, style[None].expand(n, -1))
             pictures.append(make_grid(row, nrow=n, padding=0))
             out.png(f"frame{i:05d}.png", pictures[-1])
         frames_tensor = torch.stack(pictures)
