@@ -4,7 +4,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -32,36 +31,6 @@ def cli():
 
 
 SINGLE_THREAD_SMOKE = ("smoke/spade", "smoke/stargan_v2")  # smoke runs whose learned behaviour tests check
-_BACKGROUND: dict[str, tuple[subprocess.Popen, Path]] = {}
-
-
-def _start_background_smoke(experiment: str, root: Path) -> None:
-    """Train `experiment` on one thread in a background process (logs beside the run)."""
-    folder = root / experiment.replace("/", "_")
-    folder.mkdir(parents=True)
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
-    env.pop("GAN_ZOO_COMMAND", None)
-    with (folder / "train.log").open("w") as log:
-        process = subprocess.Popen([gan_zoo_executable(), "train", f"experiment={experiment}", f"hydra.run.dir={folder / 'run'}"],
-                                   cwd=folder, stdout=log, stderr=subprocess.STDOUT, env=env)
-    _BACKGROUND[experiment] = (process, folder)
-
-
-def pytest_collection_modifyitems(session, config, items) -> None:
-    # The single-thread smoke runs start as soon as a test that reads them is collected: each uses
-    # one core, so they train alongside the first tests instead of one after the other.
-    if any("smoke_run" in getattr(item, "fixturenames", ()) for item in items):
-        root = Path(tempfile.mkdtemp(prefix="gan_zoo_smoke_"))
-        for experiment in SINGLE_THREAD_SMOKE:
-            _start_background_smoke(experiment, root)
-
-
-def pytest_unconfigure(config) -> None:
-    for process, folder in _BACKGROUND.values():
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-        shutil.rmtree(folder.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
@@ -79,16 +48,10 @@ def smoke_run(tmp_path_factory):
     def train(experiment: str) -> Path:
         if experiment in runs:
             return runs[experiment]
-        if experiment in _BACKGROUND:
-            process, folder = _BACKGROUND[experiment]
-            if process.wait(timeout=1200) != 0:
-                raise AssertionError(f"gan-zoo train experiment={experiment} failed ({process.returncode}):\n"
-                                     f"{(folder / 'train.log').read_text()[-5000:]}")
-            runs[experiment] = folder / "run"
-        else:
-            root = tmp_path_factory.mktemp(experiment.replace("/", "_"))
-            run_cli("train", f"experiment={experiment}", f"hydra.run.dir={root / 'run'}", cwd=root)
-            runs[experiment] = root / "run"
+        root = tmp_path_factory.mktemp(experiment.replace("/", "_"))
+        env = {"OMP_NUM_THREADS": "1"} if experiment in SINGLE_THREAD_SMOKE else None
+        run_cli("train", f"experiment={experiment}", f"hydra.run.dir={root / 'run'}", cwd=root, env=env)
+        runs[experiment] = root / "run"
         return runs[experiment]
 
     return train

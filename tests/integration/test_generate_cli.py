@@ -1,4 +1,4 @@
-"""`gan-zoo generate` through the real CLI on a checkpoint of a short PGGAN run."""
+"""`gan-zoo generate` through the real CLI on the checkpoints of the PGGAN and StyleGAN2 smoke runs."""
 
 import pytest
 from PIL import Image
@@ -9,11 +9,8 @@ from tests.conftest import run_cli
 pytestmark = pytest.mark.slow
 
 
-def test_generate_from_any_directory_is_deterministic_and_refuses_other_families(tmp_path):
-    run = tmp_path / "run"
-    run_cli("train", "experiment=smoke/pggan", "data.resolution=16", "total_kimg=0.1", "callbacks.samples.every_kimg=null",
-            f"hydra.run.dir={run}", cwd=tmp_path)
-    ckpt = run / "checkpoints/last.ckpt"
+def test_generate_from_any_directory_is_deterministic_and_refuses_other_families(tmp_path, smoke_run):
+    ckpt = smoke_run("smoke/pggan") / "checkpoints/last.ckpt"
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
     first = run_cli("generate", f"ckpt={ckpt}", "seeds=0-3", "outdir=a", cwd=elsewhere)
@@ -21,7 +18,7 @@ def test_generate_from_any_directory_is_deterministic_and_refuses_other_families
     run_cli("generate", f"ckpt={ckpt}", "seeds=[2,3]", "outdir=b", cwd=elsewhere)
     for seed in (2, 3):  # same seed, same image, whatever the other seeds of the call
         a = np.asarray(Image.open(elsewhere / f"a/seed{seed:04d}.png"))
-        assert a.shape == (16, 16, 3) and np.array_equal(a, np.asarray(Image.open(elsewhere / f"b/seed{seed:04d}.png")))
+        assert a.shape == (32, 32, 3) and np.array_equal(a, np.asarray(Image.open(elsewhere / f"b/seed{seed:04d}.png")))
     assert (elsewhere / "a/grid.png").is_file()
 
     again = run_cli("generate", f"ckpt={ckpt}", "seeds=0-3", "outdir=a", cwd=elsewhere, check=False)
@@ -35,10 +32,8 @@ def test_generate_from_any_directory_is_deterministic_and_refuses_other_families
     assert sorted(p.name for p in elsewhere.iterdir()) == ["a", "b"]
 
 
-def test_generate_style_mixing_and_w_interpolation_on_a_stylegan2_checkpoint(tmp_path):
-    run = tmp_path / "run"
-    run_cli("train", "experiment=smoke/stylegan2", "total_kimg=0.05", "callbacks.samples.every_kimg=null", f"hydra.run.dir={run}", cwd=tmp_path)
-    ckpt = run / "checkpoints/last.ckpt"
+def test_generate_style_mixing_and_w_interpolation_on_a_stylegan2_checkpoint(tmp_path, smoke_run):
+    ckpt = smoke_run("smoke/stylegan2") / "checkpoints/last.ckpt"
     run_cli("generate", f"ckpt={ckpt}", "seeds=[4,7]", "truncation=0.7", "noise_mode=random", "outdir=a", cwd=tmp_path)
     run_cli("generate", f"ckpt={ckpt}", "seeds=7", "truncation=0.7", "noise_mode=random", "outdir=b", cwd=tmp_path)
     assert np.array_equal(np.asarray(Image.open(tmp_path / "a/seed0007.png")), np.asarray(Image.open(tmp_path / "b/seed0007.png")))
