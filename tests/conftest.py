@@ -1,4 +1,11 @@
-"""Shared test helpers: running the real CLI in a subprocess."""
+"""Shared test helpers: running the real CLI in a subprocess, and the xdist set-up.
+
+The suite runs on two pytest-xdist workers by default (`addopts` in pyproject.toml). Most of its
+time is single-threaded (Python start-up and imports of every `gan-zoo` subprocess), so two workers
+halve it; each worker and every process it starts uses one intra-op thread, so the two workers
+never ask for more threads than two cores have (oversubscribed torch threads spin and slow
+everything down several-fold).
+"""
 
 import os
 import shutil
@@ -7,8 +14,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 REPO = Path(__file__).resolve().parent.parent
+
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["OMP_NUM_THREADS"] = "1"  # inherited by the CLI subprocesses
+    import torch
+
+    torch.set_num_threads(1)
 
 
 def gan_zoo_executable() -> str:
@@ -38,20 +52,25 @@ def smoke_run(tmp_path_factory):
     """`smoke_run("smoke/spade")` -> the run directory of that smoke experiment, trained once per session.
 
     The output-contract test and each family's end-to-end tests read the same run, so every smoke
-    preset is trained once however many tests look at it. Tests must not write into the run folder.
-    The runs whose learned behaviour tests judge train on one thread: with several, the float
-    reductions (so the few-kimg trajectory) depend on the machine's thread count, and one thread
-    makes the trained model the same on every run of the suite.
+    preset is trained once however many tests look at it, whichever xdist worker asks first (the
+    others wait on a file lock in the folder all workers share). Tests must not write into the run
+    folder. The runs whose learned behaviour tests judge train on one thread: with several, the
+    float reductions (so the few-kimg trajectory) depend on the machine's thread count, and one
+    thread makes the trained model the same on every run of the suite.
     """
-    runs: dict[str, Path] = {}
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base  # basetemp/popen-gwN under xdist
 
     def train(experiment: str) -> Path:
-        if experiment in runs:
-            return runs[experiment]
-        root = tmp_path_factory.mktemp(experiment.replace("/", "_"))
-        env = {"OMP_NUM_THREADS": "1"} if experiment in SINGLE_THREAD_SMOKE else None
-        run_cli("train", f"experiment={experiment}", f"hydra.run.dir={root / 'run'}", cwd=root, env=env)
-        runs[experiment] = root / "run"
-        return runs[experiment]
+        root = shared / f"smoke_{experiment.replace('/', '_')}"
+        run, done = root / "run", root / "trained"
+        with FileLock(str(root) + ".lock"):
+            if not done.exists():
+                shutil.rmtree(root, ignore_errors=True)  # a worker that failed half-way left a partial run
+                root.mkdir(parents=True)
+                env = {"OMP_NUM_THREADS": "1"} if experiment in SINGLE_THREAD_SMOKE else None
+                run_cli("train", f"experiment={experiment}", f"hydra.run.dir={run}", cwd=root, env=env)
+                done.touch()
+        return run
 
     return train
