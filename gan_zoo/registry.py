@@ -21,6 +21,7 @@ _REGISTERING_MODULES = (
     "gan_zoo.models.spade.module",
     "gan_zoo.models.stargan_v2.module",
     "gan_zoo.models.projected_gan.module",
+    "gan_zoo.models.stylegan_xl.module",
     "gan_zoo.metrics",
 )
 

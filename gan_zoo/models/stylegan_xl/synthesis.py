@@ -108,8 +108,12 @@ class SynthesisNetwork(nn.Module):
     def layers(self) -> list[SynthesisLayer]:
         return [getattr(self, name) for name in self.layer_names]
 
-    def forward(self, ws: torch.Tensor, update_emas: bool = False) -> torch.Tensor:
-        """ws [N, num_ws, w_dim] -> images [N, img_channels, img_resolution, img_resolution], fp32."""
+    def forward(self, ws: torch.Tensor, update_emas: bool = False, noise_mode: str | None = None) -> torch.Tensor:
+        """ws [N, num_ws, w_dim] -> images [N, img_channels, img_resolution, img_resolution], fp32.
+
+        `noise_mode` is accepted for the StyleGAN family's shared synthesis interface (generate, PPL)
+        and has no effect: StyleGAN3 layers have no noise inputs.
+        """
         if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
             raise ValueError(f"the synthesis network expects ws [N, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
         ws = ws.float().unbind(dim=1)
