@@ -3,6 +3,7 @@
     gan-zoo generate ckpt=PATH seeds=0-63 truncation=0.7 [class=3] [noise_mode=const|random|none]
     gan-zoo generate ckpt=PATH mode=style_mixing rows=[85,100,75] cols=[55,821,1789] styles=0-6
     gan-zoo generate ckpt=PATH mode=interpolate seeds=0-3 frames=60 space=w
+    gan-zoo generate ckpt=PATH mode=interpolate seeds=0 classes=[1,207,980] frames=60 truncation=0.7   (class-conditional)
 """
 
 import importlib
@@ -16,6 +17,7 @@ from omegaconf import DictConfig
 from gan_zoo.config_dir import CONFIG_DIR
 from gan_zoo.errors import ConfigError
 from gan_zoo.generate.checkpoint_model import load_module
+from gan_zoo.generate.class_interpolate import generate_class_interpolation
 from gan_zoo.generate.images import generate_images
 from gan_zoo.generate.interpolate import generate_interpolation
 from gan_zoo.generate.output import OutputDir
@@ -74,6 +76,12 @@ def generate(cfg: DictConfig) -> list[Path]:
         elif cfg.mode == "style_mixing":
             generate_style_mixing(module, parse_int_list(cfg.rows, "rows"), parse_int_list(cfg.cols, "cols"),
                                   parse_int_list(cfg.styles, "styles"), options, out)
+        elif cfg.get("classes") is not None:
+            seeds = parse_int_list(cfg.seeds, "seeds")
+            _, notes = generate_class_interpolation(module, seeds[0], parse_int_list(cfg.classes, "classes"), int(cfg.frames),
+                                                    float(cfg.fps), options, out)
+            for note in notes:
+                print(f"gan-zoo generate: {note}", file=sys.stderr)
         else:
             _, notes = generate_interpolation(module, parse_int_list(cfg.seeds, "seeds"), int(cfg.frames), str(cfg.space),
                                               float(cfg.fps), options, out)
