@@ -79,6 +79,7 @@ class ProjectedGANModule(GANModule):
     ) -> None:
         ema_config = {"half_life_kimg": None, "rampup": 0.05, **(ema or {})}
         super().__init__(ema=ema_config, compile=compile)
+        self.ema_half_life_from_batch = ema_config["half_life_kimg"] is None
         if generator not in GENERATORS:
             raise ConfigError(f"model.generator={generator} is not a Projected GAN generator; choose one of {', '.join(GENERATORS)}")
         if pretrained_backbones is None:
@@ -113,7 +114,7 @@ class ProjectedGANModule(GANModule):
 
     def configure_run(self, total_kimg: float, batch_size: int, identity: dict[str, Any], seed: int = 0) -> None:
         super().configure_run(total_kimg, batch_size, identity, seed)
-        if self.ema_config.get("half_life_kimg") is None and batch_size:
+        if self.ema_half_life_from_batch and batch_size:
             self.ema_config["half_life_kimg"] = batch_size * 10 / 32  # train.py: ema_kimg = batch * 10 / 32
 
     def ema_beta(self, global_batch: int) -> float:
@@ -181,24 +182,37 @@ class ProjectedGANModule(GANModule):
                 raise ConfigError(f"truncation needs a mapping network; this Projected GAN's generator is {self.generator_kind}")
             return self.G_ema(z.to(self.device), c)
 
-    def sample(self, seeds: list[int], labels: Tensor | None = None, **kwargs: Any) -> Tensor:
-        """uint8 images per seed. FastGAN's noise inputs are drawn from each seed, so an image depends
-        only on its seed; a conditional model without labels cycles through the classes by seed."""
+    def sample(self, seeds: list[int], labels: Tensor | None = None, truncation_psi: float = 1.0, **kwargs: Any) -> Tensor:
+        """uint8 images per seed. The noise inputs are drawn from each seed, so an image depends only
+        on its seed; a conditional model without labels cycles through the classes by seed."""
         if self.c_dim and labels is None:
             labels = torch.tensor(list(seeds)) % self.c_dim
         z = self.latents_from_seeds(seeds, self.G.z_dim)
         images = []
         for i, seed in enumerate(seeds):
-            with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
-                torch.manual_seed(seed)
-                images.append(self.generate(z[i : i + 1], None if labels is None else labels[i : i + 1]))
+            with self._noise_seeded(seed):
+                images.append(self.generate(z[i : i + 1], None if labels is None else labels[i : i + 1], truncation_psi))
         return (torch.cat(images) * 127.5 + 128).clamp(0, 255).to(torch.uint8)
 
     @torch.no_grad()
     def eval_fakes(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
-        """The official metric protocol: G_ema, random z (from `generator`), the batch's labels."""
+        """The official metric protocol: G_ema, random z and noise inputs (both from `generator`), the batch's labels."""
         n = batch["image"].shape[0]
         z = torch.randn(n, self.G.z_dim, generator=generator).to(self.device)
+        noise_seed = int(torch.randint(2**62, (1,), generator=generator))
         c = self._one_hot(batch.get("label"))
-        with eval_mode(self.G_ema):
+        with eval_mode(self.G_ema), self._noise_seeded(noise_seed):
+            if self.generator_kind == "stylegan2":
+                return self.G_ema(z, c, noise_mode="random")
             return self.G_ema(z, c)
+
+    def _noise_seeded(self, seed: int) -> contextlib.AbstractContextManager:
+        """The generators draw their noise inputs from the global RNG: seed it for a while, then put it back."""
+
+        @contextlib.contextmanager
+        def seeded() -> Iterator[None]:
+            with torch.random.fork_rng(devices=[self.device] if self.device.type == "cuda" else []):
+                torch.manual_seed(seed)
+                yield
+
+        return seeded()
