@@ -12,7 +12,7 @@ _REFERENCES = {
     "rfid": "gan-zoo rFID after StyleGAN-XL (Kynkäänniemi et al. 2023 idea): FID with a random-init Inception; "
             "NOT comparable to StyleGAN-XL's published rFID (its random network file differs)",
     "kid": "StyleGAN2-ADA/StyleGAN3 kid50k_full (Bińkowski et al. 2018)",
-    "pr": "StyleGAN2/3 pr50k3_full (Kynkäänniemi et al. 2019), VGG16 fc2; weights: torchvision ImageNet VGG16 (NVIDIA's vgg16.pkl is a TorchScript conversion)",
+    "pr": "StyleGAN2/3 pr50k3_full (Kynkäänniemi et al. 2019), VGG16 fc2; weights: NVIDIA's vgg16.pt/.pkl run as is (the reference) or torchvision ImageNet VGG16 (the card's extractor says which)",
     "is": "StyleGAN2-ADA/StyleGAN3 is50k (Salimans et al. 2016)",
     "ppl": "StyleGAN (v1: ppl_*, centre crop) / StyleGAN2 (ppl2_wend, full image) perceptual path length",
 }
@@ -43,6 +43,8 @@ def protocol_card(spec: MetricSpec, extractor: dict[str, Any], extra: dict[str, 
         card.update(space=spec.space, sampling=spec.sampling, crop=spec.crop, epsilon=spec.epsilon,
                     interpolation="slerp in Z" if spec.space == "z" else "lerp in W",
                     distance="LPIPS VGG16 v0.1 / epsilon^2, box-downsampled to 256 when larger", filter="keep [1st lower, 99th higher] percentile, mean",
-                    noise="the model's constant noise inputs (noise_mode='const'), shared by both ends of a pair; NVIDIA re-draws them per batch")
+                    noise="noise_mode='const' with every noise_const map re-drawn N(0,1) per sample block from the block's seeded generator "
+                          "(after t, z0, z1) and restored afterwards: shared by all images of a block, so by both ends of a pair "
+                          "(NVIDIA: re-drawn per batch of the same kind)")
     card.update(extra or {})
     return card

@@ -23,7 +23,8 @@ from torch import Tensor, nn
 from gan_zoo.metrics import weights
 from gan_zoo.metrics.errors import MetricError, WeightsError
 from gan_zoo.metrics.inception import OUTPUT_DIMS, TFInception
-from gan_zoo.metrics.inception_torchscript import is_torchscript, tf_named_state
+from gan_zoo.metrics.inception_torchscript import tf_named_state
+from gan_zoo.metrics.torchscript_files import is_nvidia_module_file
 from gan_zoo.metrics.tf_resize import tf1_resize_bilinear
 
 RFID_SEED = 0  # the documented seed of gan-zoo's random Inception (rFID)
@@ -95,7 +96,7 @@ class InceptionFeatures:
         else:
             path = source = weights.resolve(weights.INCEPTION, weights_path, sha256)
             digest = weights.sha256_of(path)
-            if is_torchscript(path):
+            if is_nvidia_module_file(path):
                 state, self.has_logits = tf_named_state(path)
                 self.weights = {"weights": path.name, "weights_sha256": digest, "weights_format": "TF-named TorchScript, converted",
                                 "reference_weights": path.name in dict(weights.INCEPTION.other_formats)}

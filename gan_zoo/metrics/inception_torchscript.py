@@ -9,7 +9,6 @@ also holds the 2048 -> 1008 output layer (IS logits); fid-helper's has none, so 
 The TorchScript's own resize is not used: gan-zoo's TF1 bilinear resize is the same operation.
 """
 
-import pickle
 from pathlib import Path
 
 import torch
@@ -17,34 +16,14 @@ from torch import Tensor
 
 from gan_zoo.metrics.errors import WeightsError
 from gan_zoo.metrics.inception import TFInception
+from gan_zoo.metrics.torchscript_files import is_torchscript, load_module
 
-
-def is_torchscript(path: Path) -> bool:
-    """TorchScript archives are zip files with a `constants.pkl` (or code/) member."""
-    import zipfile
-
-    if not zipfile.is_zipfile(path):
-        return False
-    with zipfile.ZipFile(path) as archive:
-        return any(name.endswith(("constants.pkl", "/code/", ".py")) or "/code/" in name for name in archive.namelist())
-
-
-def _load_script(path: Path) -> torch.nn.Module:
-    try:
-        return torch.jit.load(str(path), map_location="cpu")
-    except Exception as jit_error:  # StyleGAN3's .pkl may be a pickled ScriptModule rather than an archive
-        if path.suffix != ".pkl":
-            raise WeightsError(f"inception weights: {path} cannot be read as TorchScript ({jit_error})") from jit_error
-        with path.open("rb") as file:
-            module = pickle.load(file)  # noqa: S301 - the user's own weight file, named explicitly
-        if not isinstance(module, torch.nn.Module):
-            raise WeightsError(f"inception weights: {path} holds a {type(module).__name__}, not NVIDIA's Inception module") from jit_error
-        return module
+__all__ = ["is_torchscript", "tf_named_state"]
 
 
 def tf_named_state(path: Path) -> tuple[dict[str, Tensor], bool]:
     """(a `TFInception` state dict, whether it has the 1008-way output layer) from a TF-named TorchScript."""
-    source = _load_script(path).state_dict()
+    source = load_module(path, "inception").state_dict()
     convs = [key[: -len(".weight")] for key, value in source.items() if key.endswith(".weight") and value.ndim == 4]
     target = TFInception()
     layers = target.conv_layers()

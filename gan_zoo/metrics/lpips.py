@@ -40,6 +40,7 @@ class LPIPSVGG(nn.Module):
         self.register_buffer("shift", torch.tensor([-0.030, -0.088, -0.188]).view(1, 3, 1, 1), persistent=False)
         self.register_buffer("scale", torch.tensor([0.458, 0.448, 0.450]).view(1, 3, 1, 1), persistent=False)
         self.files = {"vgg16": weights.sha256_of(vgg_file), "lpips_vgg": weights.sha256_of(lin_file)}
+        self.card = {"distance_network": f"LPIPS VGG16 v0.1 from {vgg_file.name} (torchvision) + {lin_file.name}"}
         self.eval().requires_grad_(False)
 
     def forward(self, x0: Tensor, x1: Tensor) -> Tensor:

@@ -8,7 +8,8 @@ larger than 256, and distance / eps². The value is the mean of the distances be
 (`lower`) and 99th (`higher`) percentiles.
 
 Randomness per global block b of samples comes from a generator seeded by (seed, b): t (block),
-then z0 and z1 ([block, z_dim] each), so 1 and N processes draw the same pairs.
+then z0 and z1 ([block, z_dim] each), then the block's noise maps (ppl_interface.redrawn_noise), so
+1 and N processes draw the same pairs.
 """
 
 from collections.abc import Callable
@@ -65,8 +66,8 @@ def crop_and_downsample(images: Tensor, crop: bool) -> Tensor:
 
 @torch.no_grad()
 def path_lengths(generator: PPLGenerator, t: Tensor, z0: Tensor, z1: Tensor, labels: Tensor | None, space: str, crop: bool,
-                 epsilon: float, distance: Distance) -> Tensor:
-    """Per-pair distance / eps² [N] for one block of latents."""
+                 epsilon: float, distance: Distance, noise_generator: torch.Generator | None = None) -> Tensor:
+    """Per-pair distance / eps² [N] for one block of latents; `noise_generator` re-draws the noise maps for the block."""
     device = generator.device
     t, z0, z1 = t.to(device), z0.to(device), z1.to(device)
     both_labels = None if labels is None else torch.cat([labels, labels]).to(device)
@@ -75,7 +76,7 @@ def path_lengths(generator: PPLGenerator, t: Tensor, z0: Tensor, z1: Tensor, lab
     else:
         w0, w1 = generator.mapping(torch.cat([z0, z1]), both_labels).chunk(2)
         ws = torch.cat([_lerp(w0, w1, t), _lerp(w0, w1, t + epsilon)])
-    images = crop_and_downsample(generator.synthesis(ws).float(), crop)
+    images = crop_and_downsample(generator.synthesis(ws, noise_generator).float(), crop)
     end0, end1 = images.chunk(2)
     return distance(end0, end1).float() / epsilon**2
 

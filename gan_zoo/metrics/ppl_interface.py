@@ -14,9 +14,15 @@ Two ways to provide it, checked in this order:
    `G_ema.synthesis(ws, noise_mode="const")`.
 
 Noise inputs must be the same for every image of one synthesis call, because both ends of a PPL
-pair are synthesised in one call (NVIDIA: noise_mode='const'). A family with neither (PGGAN,
-SPADE, StarGAN v2) is refused by name.
+pair are synthesised in one call (NVIDIA: noise_mode='const'). As NVIDIA re-randomises the
+`noise_const` buffers before every batch, the convention path fills every `*.noise_const` buffer of
+`G_ema.synthesis` from the block's seeded generator before the call and puts the stored maps back
+afterwards (the model is left as it was; 1 and N processes draw the same noise). A family with
+neither interface (PGGAN, SPADE, StarGAN v2) is refused by name.
 """
+
+import contextlib
+from collections.abc import Iterator
 
 from typing import Any
 
@@ -63,7 +69,28 @@ class PPLGenerator:
         c = F.one_hot(labels, c_dim).float() if c_dim and labels is not None else None
         return g.mapping(z, c)
 
-    def synthesis(self, ws: Tensor) -> Tensor:
+    def synthesis(self, ws: Tensor, noise_generator: torch.Generator | None = None) -> Tensor:
+        """Images from ws; `noise_generator` (CPU) re-draws the constant noise maps for this call only."""
         if self.hooks:
             return self.module.ppl_synthesis(ws)
-        return self.module.G_ema.synthesis(ws, noise_mode="const")
+        g = self.module.G_ema
+        holder = g.synthesis if isinstance(g.synthesis, torch.nn.Module) else g  # where the noise buffers live
+        with redrawn_noise(holder, noise_generator):
+            return g.synthesis(ws, noise_mode="const")
+
+
+@contextlib.contextmanager
+def redrawn_noise(network: torch.nn.Module, generator: torch.Generator | None) -> Iterator[None]:
+    """Fill every `noise_const` buffer with N(0, 1) from `generator` (in named_buffers order), restore on exit."""
+    if generator is None:
+        yield
+        return
+    buffers = [buffer for name, buffer in network.named_buffers() if name.rsplit(".", 1)[-1] == "noise_const"]
+    stored = [buffer.clone() for buffer in buffers]
+    try:
+        for buffer in buffers:
+            buffer.copy_(torch.randn(buffer.shape, generator=generator, dtype=torch.float32).to(buffer))
+        yield
+    finally:
+        for buffer, original in zip(buffers, stored, strict=True):
+            buffer.copy_(original)

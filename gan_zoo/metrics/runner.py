@@ -17,6 +17,7 @@ import torch
 from torch import Tensor
 
 from gan_zoo.data.base import MirroredDataset
+from gan_zoo.metrics import weights
 from gan_zoo.metrics.bank import FeatureBank
 from gan_zoo.metrics.cache import RealStatsCache
 from gan_zoo.metrics.cards import protocol_card
@@ -29,10 +30,12 @@ from gan_zoo.metrics.inception_score import inception_score
 from gan_zoo.metrics.kid import kernel_inception_distance
 from gan_zoo.metrics.kinds import family_kind
 from gan_zoo.metrics.names import MetricSpec, parse_metric
+from gan_zoo.metrics.nvidia_vgg16 import NvidiaLPIPS, NvidiaVGG16Features
 from gan_zoo.metrics.ppl import block_generator, draw_pairs, filtered_mean, path_lengths
 from gan_zoo.metrics.ppl_interface import PPLGenerator, check_supports_ppl
 from gan_zoo.metrics.precision_recall import precision_recall
 from gan_zoo.metrics.streams import conditioning_blocks, fake_blocks, real_blocks, to_uint8
+from gan_zoo.metrics.torchscript_files import is_nvidia_module_file
 
 # metric kind -> (extractor, feature layer)
 LAYERS = {"fid": ("inception", "pool3"), "sfid": ("inception", "spatial"), "rfid": ("random_inception", "pool3"),
@@ -109,8 +112,11 @@ class MetricEvaluator:
             elif name == "random_inception":
                 self._extractors[name] = InceptionFeatures(random_seed=RFID_SEED, device=device, channels_last=opts.channels_last)
             elif name == "vgg16":
-                self._extractors[name] = VGG16Features(opts.weights.get("vgg16"), opts.weights_sha256.get("vgg16"),
-                                                       device=device, channels_last=opts.channels_last)
+                path = weights.resolve(weights.VGG16, opts.weights.get("vgg16"), opts.weights_sha256.get("vgg16"))
+                if is_nvidia_module_file(path):  # NVIDIA's reference file, run as is
+                    self._extractors[name] = NvidiaVGG16Features(path, device=device)
+                else:
+                    self._extractors[name] = VGG16Features(path, opts.weights_sha256.get("vgg16"), device=device, channels_last=opts.channels_last)
         return self._extractors[name]
 
     def distance(self, device: torch.device) -> Any:
@@ -118,8 +124,11 @@ class MetricEvaluator:
             from gan_zoo.metrics.lpips import LPIPSVGG
 
             opts = self.options
-            self._distance = LPIPSVGG(opts.weights.get("vgg16"), opts.weights.get("lpips_vgg"),
-                                      opts.weights_sha256.get("vgg16"), opts.weights_sha256.get("lpips_vgg"))
+            vgg = weights.resolve(weights.VGG16, opts.weights.get("vgg16"), opts.weights_sha256.get("vgg16"))
+            if is_nvidia_module_file(vgg):  # NVIDIA's file holds the LPIPS calibration: no vgg.pth needed
+                self._distance = NvidiaLPIPS(vgg)
+            else:
+                self._distance = LPIPSVGG(vgg, opts.weights.get("lpips_vgg"), opts.weights_sha256.get("vgg16"), opts.weights_sha256.get("lpips_vgg"))
         return self._distance.to(device) if isinstance(self._distance, torch.nn.Module) else self._distance
 
     def num_reals(self, spec: MetricSpec, dataset: MirroredDataset) -> int:
@@ -178,8 +187,11 @@ class MetricEvaluator:
             return kind.describe(self, spec, device)
         if spec.kind != "ppl":
             return self.extractor(LAYERS[spec.kind][0], device).describe()
-        files = getattr(self.distance(device), "files", None)
-        return {"weights_sha256": files} if files else {"distance": "custom (not LPIPS: values not comparable with papers)"}
+        distance = self.distance(device)
+        files = getattr(distance, "files", None)
+        if not files:
+            return {"distance": "custom (not LPIPS: values not comparable with papers)"}
+        return {"weights_sha256": files, **getattr(distance, "card", {})}
 
     def _compute(self, spec: MetricSpec, module: Any, dataset: MirroredDataset) -> tuple[dict[str, float], dict[str, Any]]:
         if (kind := family_kind(spec.kind)) is not None:
@@ -274,7 +286,8 @@ class MetricEvaluator:
         else:
             blocks = ((r.start // opts.sample_block, torch.tensor(list(r)), None) for r in blocks_of_rank(spec.num_gen, opts.sample_block, rank, world))
         for number, indices, labels in blocks:
-            t, z0, z1 = draw_pairs(block_generator(opts.seed, number), len(indices), generator.z_dim, spec.sampling)
-            d = path_lengths(generator, t, z0, z1, labels, spec.space, spec.crop, spec.epsilon, distance)
+            block_rng = block_generator(opts.seed, number)
+            t, z0, z1 = draw_pairs(block_rng, len(indices), generator.z_dim, spec.sampling)
+            d = path_lengths(generator, t, z0, z1, labels, spec.space, spec.crop, spec.epsilon, distance, block_rng)
             bank.update(d.double().unsqueeze(1), indices.to(module.device))
         return filtered_mean(bank.compute()[:, 0])

@@ -26,6 +26,7 @@ class WeightFile:
     env: str  # environment variable that may hold an explicit path
     used_by: str  # which metrics need it, for the error message
     other_formats: tuple[tuple[str, str | None], ...] = ()  # (file name, its SHA-256 or None when not pinned): other files of the same network
+    other_formats_first: bool = False  # look for the other formats first in the caches (they are the metric's own reference file)
 
     def check(self, path: Path, sha256: str | None = None) -> Path:
         """`path` after checking its hash against `sha256` (default: the reference file's), else a WeightsError."""
@@ -77,7 +78,16 @@ VGG16 = WeightFile(
     sha256="397923af",
     url="https://download.pytorch.org/models/vgg16-397923af.pth",
     env="GAN_ZOO_VGG16_WEIGHTS",
-    used_by="precision/recall and PPL metrics (torchvision ImageNet VGG16)",
+    used_by="precision/recall and PPL metrics (torchvision ImageNet VGG16, with LPIPS vgg.pth for PPL; or NVIDIA's "
+            "StyleGAN2-ADA reference file https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/vgg16.pt, "
+            "saved as vgg16.pt, which serves both)",
+    # NVIDIA's metric network (VGG16 + LPIPS calibration as TorchScript), the StyleGAN2-ADA / StyleGAN3
+    # reference for P/R and PPL; run as is by metrics.nvidia_vgg16, so it is preferred when present.
+    other_formats=(
+        ("vgg16.pt", "b437eb095feaeb0b83eb3fa11200ebca4548ee39a07fb944a417ddc516cc07c3"),
+        ("vgg16.pkl", None),
+    ),
+    other_formats_first=True,
 )
 
 LPIPS_VGG = WeightFile(
@@ -127,7 +137,9 @@ def resolve(spec: WeightFile, explicit: str | os.PathLike | None = None, sha256:
     chosen = explicit or os.environ.get(spec.env)
     if chosen:
         return spec.check(Path(chosen).expanduser(), sha256)
-    candidates = [d / name for d in cache_dirs() for name in (*spec.filenames, *(n for n, _ in spec.other_formats if n != "default_1.pt"))]
+    others = tuple(n for n, _ in spec.other_formats if n != "default_1.pt")  # fid-helper's file is found in its package
+    names = (*others, *spec.filenames) if spec.other_formats_first else (*spec.filenames, *others)
+    candidates = [d / name for d in cache_dirs() for name in names]
     if spec is LPIPS_VGG:
         candidates += _packaged_lpips()
     if spec is INCEPTION:

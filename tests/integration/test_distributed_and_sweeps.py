@@ -1,6 +1,7 @@
 """DDP on two CPU processes equals one process on the same global batch; Hydra multirun sweeps."""
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -22,10 +23,16 @@ TINY = [
 ]
 
 
+def _with_metric(run: Path) -> list[str]:
+    # rFID needs no weight file; each run has its own real-statistics cache, so the DDP run shards
+    # and reduces the real images too instead of reading the single run's cache.
+    return ["callbacks.metrics.names=[rfid16]", "callbacks.metrics.every_kimg=null", f"callbacks.metrics.cache_dir={run}/metric_cache"]
+
+
 def test_ddp_sim_gives_the_numbers_of_one_process(cli, tmp_path):
     single, ddp = tmp_path / "single", tmp_path / "ddp"
-    cli("train", *TINY, "trainer=cpu", f"hydra.run.dir={single}", cwd=tmp_path)
-    cli("train", *TINY, "trainer=ddp_sim", f"hydra.run.dir={ddp}", cwd=tmp_path)
+    cli("train", *TINY, *_with_metric(single), "trainer=cpu", f"hydra.run.dir={single}", cwd=tmp_path)
+    cli("train", *TINY, *_with_metric(ddp), "trainer=ddp_sim", f"hydra.run.dir={ddp}", cwd=tmp_path)
     a = torch.load(single / "checkpoints/last.ckpt", weights_only=True)
     b = torch.load(ddp / "checkpoints/last.ckpt", weights_only=True)
     assert a["gan_zoo"]["cur_nimg"] == b["gan_zoo"]["cur_nimg"] == 96
@@ -43,6 +50,14 @@ def test_ddp_sim_gives_the_numbers_of_one_process(cli, tmp_path):
                    for key in a["state_dict"] if a["state_dict"][key].is_floating_point()}
     assert max(differences.values()) < 3 * 0.002
     assert a["state_dict"]["G.blocks.0.conv.weight"].abs().sum() > 0
+    # The metrics callback ran inside the 2-process fit: one line (written by rank 0 only), the same
+    # samples, and the value of one process up to those last-bit weight differences.
+    lines = [[json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()] for run in (single, ddp)]
+    assert [len(x) for x in lines] == [1, 1]
+    (one,), (two,) = lines
+    assert one["metric"] == two["metric"] == "rfid16" and one["kimg"] == two["kimg"]
+    assert {k: one["card"][k] for k in ("num_gen", "num_real", "seed")} == {k: two["card"][k] for k in ("num_gen", "num_real", "seed")}
+    assert two["values"]["rfid16"] == pytest.approx(one["values"]["rfid16"], rel=2e-2)
 
 
 @pytest.mark.parametrize("launcher", ["local", "joblib"])

@@ -2,10 +2,12 @@
 the translations the target domain far more often than a copy of the source or chance would.
 
 Threshold: over the validation images of both domains, each translated to the other domain,
-at least 65% must be classified as the target. The classifier is ~100% accurate on real images,
+at least 60% must be classified as the target. The classifier is ~100% accurate on real images,
 so a generator that copies its source (what the cycle loss alone would teach) scores ~0%, and one
 whose outputs carry no domain information scores ~50% (the two directions are balanced, so a
-classifier stuck on one answer is right half the time). The smoke run reaches ~78% on CPU.
+classifier stuck on one answer is right half the time). The smoke run reaches 70-78% latent-guided
+and 72-91% reference-guided over seeds 0, 1, 2 (one thread, Intel Xeon); the trajectory depends on
+the CPU's float kernels, so the margin covers other machines.
 """
 
 import pytest
@@ -18,7 +20,7 @@ from gan_zoo.generate.checkpoint_model import load_module
 
 pytestmark = pytest.mark.slow
 
-THRESHOLD = 0.65
+THRESHOLD = 0.60
 
 
 def images_and_domains(kinds: list[int], num_images: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:

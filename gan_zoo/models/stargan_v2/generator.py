@@ -1,7 +1,8 @@
 """The StarGAN v2 generator: an encoder of ResBlks and a decoder of AdaIN ResBlks (SPECS.md §5.1).
 
-The encoder halves the resolution log2(img_size) − 4 times (one more for the face models, w_hpf > 0)
-while doubling channels up to `max_conv_dim`, then two more blocks keep the size; the decoder
+The encoder halves the resolution log2(img_size) − 4 times (one more for the face models, w_hpf > 0;
+`downsamplings` overrides it, e.g. for small images, where the official count leaves a bottleneck too
+fine to change shapes) while doubling channels up to `max_conv_dim`, then two more blocks keep the size; the decoder
 mirrors it, each block styled by s. With w_hpf > 0 the decoder blocks output their residual alone
 and, at 1/8, 1/4 and 1/2 of the image size, the encoder's features at that size pass through a
 high-pass filter, masked by the landmark network's face masks, and are added back.
@@ -29,6 +30,7 @@ class Generator(nn.Module):
         w_hpf: float = 1,  # > 0: high-pass skip path with landmark masks (faces); 0: plain shortcuts
         channel_base: int = 2**14,  # channels after from_rgb = channel_base // img_size
         channels: int = 3,  # image channels
+        downsamplings: int | None = None,  # encoder halvings; None: official log2(img_size) − 4 (+1 with w_hpf)
     ) -> None:
         super().__init__()
         if img_size < 16 or img_size & (img_size - 1):
@@ -39,7 +41,10 @@ class Generator(nn.Module):
         self.encode = nn.ModuleList()
         self.decode = nn.ModuleList()
         self.to_rgb = nn.Sequential(nn.InstanceNorm2d(dim_in, affine=True), nn.LeakyReLU(0.2), nn.Conv2d(dim_in, channels, 1, 1, 0))
-        downsamplings = int(math.log2(img_size)) - 4 + (1 if w_hpf > 0 else 0)
+        if downsamplings is None:
+            downsamplings = int(math.log2(img_size)) - 4 + (1 if w_hpf > 0 else 0)
+        elif not 0 <= downsamplings <= int(math.log2(img_size)) - 1:
+            raise ValueError(f"model.downsamplings={downsamplings}: a {img_size} px image can be halved 0..{int(math.log2(img_size)) - 1} times")
         dim_out = dim_in
         for _ in range(downsamplings):
             dim_out = min(dim_in * 2, max_conv_dim)

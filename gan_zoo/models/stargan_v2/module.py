@@ -58,6 +58,7 @@ class StarGANv2Module(GANModule):
         max_conv_dim: int = 512,  # channel cap of G, E and D
         channel_base: int = 2**14,  # first-layer channels = channel_base // resolution (official 2**14)
         mapping_hidden: int = 512,  # width of F's hidden layers
+        downsamplings: int | None = None,  # G's encoder halvings; None: official log2(resolution) − 4 (+1 with w_hpf)
         w_hpf: float = 0.0,  # > 0: G's high-pass skip path with FAN face masks (CelebA-HQ 1); 0: none (AFHQ)
         fan_path: str | None = None,  # the frozen FAN landmark network (wing.ckpt); needed only when w_hpf > 0
         loss: dict[str, float] | None = None,  # lambda_reg, lambda_sty, lambda_cyc, lambda_ds, ds_kimg
@@ -79,7 +80,10 @@ class StarGANv2Module(GANModule):
         self.num_domains, self.latent_dim, self.style_dim = num_domains, latent_dim, style_dim
         self.w_hpf, self.fan_path = float(w_hpf), fan_path
         shared = {"max_conv_dim": max_conv_dim, "channel_base": channel_base, "channels": num_channels}
-        self.G = Generator(resolution, style_dim, w_hpf=w_hpf, **shared)
+        try:
+            self.G = Generator(resolution, style_dim, w_hpf=w_hpf, downsamplings=downsamplings, **shared)
+        except ValueError as error:
+            raise ConfigError(str(error)) from error
         self.F = MappingNetwork(latent_dim, style_dim, num_domains, mapping_hidden)
         self.E = StyleEncoder(resolution, style_dim, num_domains, **shared)
         self.D = Discriminator(resolution, num_domains, **shared)
