@@ -52,7 +52,12 @@ def run_cli_in_process(*args: str, cwd: Path | None = None, env: dict | None = N
     from gan_zoo import cli as dispatcher
 
     stdout, stderr = io.StringIO(), io.StringIO()
+    import torch
+
     saved_env, saved_argv, saved_cwd = dict(os.environ), list(sys.argv), os.getcwd()
+    saved_threads = torch.get_num_threads()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        torch.set_num_threads(1)  # as the CLI subprocesses (OMP_NUM_THREADS=1), so values computed both ways agree
     os.environ.update(env or {})
     os.environ.pop("GAN_ZOO_COMMAND", None)
     returncode = 0
@@ -67,6 +72,7 @@ def run_cli_in_process(*args: str, cwd: Path | None = None, env: dict | None = N
     finally:
         os.chdir(saved_cwd)
         sys.argv = saved_argv
+        torch.set_num_threads(saved_threads)
         os.environ.clear()
         os.environ.update(saved_env)
     result = subprocess.CompletedProcess(["gan-zoo", *args], returncode, stdout.getvalue(), stderr.getvalue())

@@ -29,7 +29,7 @@ class MetricsCallback(L.Callback):
         every_kimg: float | None = 500,  # kimg between evaluations; null: only at the end of training
         dirpath: str = ".",  # where metrics.jsonl is appended (the run's directory)
         at_end: bool = True,  # evaluate once more when training ends (unless just done)
-        weights: dict[str, str | None] | None = None,  # explicit weight files: inception, vgg16, lpips_vgg (null: standard caches)
+        weights: dict[str, str | None] | None = None,  # explicit weight files by key (metrics.weights.WEIGHT_FILES; null: standard caches)
         weights_sha256: dict[str, str | None] | None = None,  # expected hashes replacing the reference ones (own conversions)
         cache_dir: str | None = None,  # real-statistics cache; null: $GAN_ZOO_CACHE/metrics or ~/.cache/gan_zoo/metrics
         batch_size: int = 64,  # images per extractor pass per rank (speed and memory only)

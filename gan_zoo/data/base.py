@@ -3,6 +3,11 @@
 `dataset[i]` for i in [0, N) is image i; for i in [N, 2N) it is image i - N flipped horizontally.
 The sampler realises x-flip augmentation by drawing indices from [0, 2N), so the flip is a pure
 function of the index: no randomness inside datasets, which bit-exact resume relies on.
+
+A dataset whose augmentation is re-drawn every epoch (an official random crop) sets
+`augments_per_epoch = True`; the training sampler then hands it `epoch * 2N + i`, and the dataset
+draws the epoch's augmentation of item i from a generator seeded by (seed, epoch, i), so the stream
+stays a pure function of the stream position.
 """
 
 from abc import ABC, abstractmethod
@@ -21,6 +26,7 @@ class MirroredDataset(Dataset[dict[str, Tensor]], ABC):
     num_classes: int  # number of class labels; 0 when unlabelled
     resolution: int  # image width in pixels (and height, unless the dataset sets aspect_ratio)
     channels: int  # 1 (grey) or 3 (RGB)
+    augments_per_epoch: bool = False  # True: takes epoch * 2N + i indices from the training sampler (see above)
 
     @abstractmethod
     def __len__(self) -> int:
@@ -35,9 +41,12 @@ class MirroredDataset(Dataset[dict[str, Tensor]], ABC):
         if not 0 <= index < 2 * n:
             raise IndexError(f"index {index} is outside [0, {2 * n}) (N={n} images, mirrored copies above N)")
         item = self.load(index % n)
-        if index < n:
-            return item
-        return {key: value.flip(-1) if key in SPATIAL_KEYS else value for key, value in item.items()}
+        return item if index < n else flipped(item)
+
+
+def flipped(item: dict[str, Tensor]) -> dict[str, Tensor]:
+    """The item mirrored horizontally: every spatial key flipped, per-image values kept."""
+    return {key: value.flip(-1) if key in SPATIAL_KEYS else value for key, value in item.items()}
 
 
 def image_size(dataset: MirroredDataset) -> tuple[int, int]:

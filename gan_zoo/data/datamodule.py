@@ -129,6 +129,7 @@ class GANDataModule(L.LightningDataModule):
             rank=rank,
             world_size=world_size,
             mirror=self.mirror,
+            epoch_indices=bool(getattr(dataset, "augments_per_epoch", False)),
         )
         return self._loader(dataset, batch_sampler=sampler)
 

@@ -4,9 +4,13 @@ COCO-Stuff layouts (`paired_layouts`) and a generic paired folder.
 Items: `image` float [-1, 1] CHW at width `resolution` and height resolution / aspect_ratio
 (bicubic, as the official loader), `segmap` int64 HxW label indices (see `label_maps`: shifted,
 dontcare mapped, checked against `label_nc`, nearest-resized) and `instance` int64 HxW ids when
-instances are used. The one-hot and edge maps are made by the model. Deterministic per index (no
-random crop): the official ADE20K/COCO-Stuff 286 -> 256 random crop is replaced by resizing to the
-crop size, with x-flips from the sampler (data.mirror).
+instances are used. The one-hot and edge maps are made by the model. x-flips come from the sampler
+(data.mirror). With `load_scale` > 1 (ADE20K and COCO-Stuff training: 286 / 256, the official
+`resize_and_crop`) image and maps are resized to `load_scale` x the served size and a random crop of
+the served size is taken, the same for all three, drawn per (seed, epoch, item) from the sampler's
+epoch-carrying indices (base.MirroredDataset), so each epoch crops anew and the stream stays bit-exact
+on resume. Plain `load(i)` (evaluation, sample grids) uses epoch 0's crop. The official test phase
+loads at the crop size, so the layouts' validation splits are never cropped.
 """
 
 import os
@@ -18,11 +22,14 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from gan_zoo.data.base import MirroredDataset
+from gan_zoo.data.base import MirroredDataset, flipped
 from gan_zoo.data.errors import DataError
 from gan_zoo.data.label_maps import convert_labels, read_integer_map, resize_nearest
 from gan_zoo.data.paired_layouts import Pair, folder_pairs, layout_pairs
 from gan_zoo.data.transforms import to_signed
+
+
+TRAINING_SPLITS = ("train", "training")  # the layouts' training split names (cropped when load_scale > 1)
 
 
 class PairedLabelDataset(MirroredDataset):
@@ -35,6 +42,8 @@ class PairedLabelDataset(MirroredDataset):
         contain_dontcare_label: bool = False,  # dontcare_values become the extra label label_nc
         label_shift: int = 0,  # raw value of label 0 (ADE20K stores 1..150)
         dontcare_values: Sequence[int] = (),  # raw values meaning unlabelled (ADE20K 0, COCO-Stuff 255)
+        load_scale: float = 1.0,  # > 1: resize to this multiple of the served size, then a random crop (official 286 / 256)
+        seed: int = 0,  # with (epoch, item), selects each random crop
     ) -> None:
         if not pairs:
             raise DataError("a paired label-map data set needs at least one image")
@@ -47,27 +56,52 @@ class PairedLabelDataset(MirroredDataset):
         self.label_shift, self.dontcare_values = label_shift, tuple(dontcare_values)
         self.channels, self.num_classes = 3, 0
         self.use_instance = pairs[0].instance is not None
+        if load_scale < 1:
+            raise DataError(f"data.dataset.load_scale={load_scale}: images are loaded at load_scale x the served size and cropped; use a value >= 1")
+        self.load_width, self.load_height = round(resolution * load_scale), round(self.height * load_scale)
+        self.seed = seed
+        self.augments_per_epoch = (self.load_width, self.load_height) != (self.resolution, self.height)
         self.provides = frozenset({"image", "segmap", "instance"} if self.use_instance else {"image", "segmap"})
 
     def __len__(self) -> int:
         return len(self.pairs)
 
+    def __getitem__(self, index: int) -> dict[str, Tensor]:
+        if not self.augments_per_epoch:
+            return super().__getitem__(index)
+        n = len(self)
+        epoch, index = divmod(index, 2 * n)  # the training sampler's epoch * 2N + i
+        item = self._load(index % n, epoch)
+        return item if index < n else flipped(item)
+
     def load(self, index: int) -> dict[str, Tensor]:
+        return self._load(index, 0)
+
+    def crop_box(self, index: int, epoch: int) -> tuple[int, int]:
+        """(top, left) of item `index`'s crop in `epoch`: uniform over every position, as the official randint."""
+        rng = np.random.default_rng([self.seed, epoch, index])
+        return int(rng.integers(0, self.load_height - self.height + 1)), int(rng.integers(0, self.load_width - self.resolution + 1))
+
+    def _load(self, index: int, epoch: int) -> dict[str, Tensor]:
         pair = self.pairs[index]
+        width, height = self.load_width, self.load_height
         try:
             with Image.open(pair.image) as picture:
                 size = picture.size
-                image = picture.convert("RGB").resize((self.resolution, self.height), Image.Resampling.BICUBIC)
+                image = picture.convert("RGB").resize((width, height), Image.Resampling.BICUBIC)
         except (OSError, SyntaxError, ValueError) as error:
             raise DataError(f"{pair.image} is not a readable image ({error}); replace or delete it") from error
         raw = read_integer_map(pair.label)
         self._check_same_size(pair, pair.label, raw, size)
         labels = convert_labels(raw, self.label_nc, pair.label, self.label_shift, self.dontcare_values, self.contain_dontcare_label)
-        item = {"image": to_signed(image), "segmap": torch.from_numpy(resize_nearest(labels, self.height, self.resolution))}
+        item = {"image": to_signed(image), "segmap": torch.from_numpy(resize_nearest(labels, height, width))}
         if pair.instance is not None:
             instance = read_integer_map(pair.instance)
             self._check_same_size(pair, pair.instance, instance, size)
-            item["instance"] = torch.from_numpy(resize_nearest(instance, self.height, self.resolution))
+            item["instance"] = torch.from_numpy(resize_nearest(instance, height, width))
+        if self.augments_per_epoch:
+            top, left = self.crop_box(index, epoch)
+            item = {key: value[..., top : top + self.height, left : left + self.resolution].contiguous() for key, value in item.items()}
         return item
 
     @staticmethod
@@ -92,10 +126,14 @@ class LayoutDataset(PairedLabelDataset):
         label_shift: int = 0,  # raw value of label 0
         dontcare_values: Sequence[int] = (),  # raw values meaning unlabelled
         prepare_hint: str | None = None,  # how to obtain the data set, appended to missing-folder errors
+        load_scale: float = 1.0,  # training split: load at this multiple of the size, random crop (ADE20K/COCO-Stuff 286 / 256)
+        seed: int = 0,  # with (epoch, item), selects each random crop
     ) -> None:
         pairs = layout_pairs(layout, path, split, use_instance, prepare_hint)
         self.layout = layout  # names the paper's evaluation network in metric errors
-        super().__init__(pairs, resolution, label_nc, aspect_ratio, contain_dontcare_label, label_shift, dontcare_values)
+        # The official test phase loads at the crop size: only the training split is cropped.
+        scale = load_scale if split in TRAINING_SPLITS else 1.0
+        super().__init__(pairs, resolution, label_nc, aspect_ratio, contain_dontcare_label, label_shift, dontcare_values, scale, seed)
 
 
 class PairedFolderDataset(PairedLabelDataset):
@@ -114,7 +152,9 @@ class PairedFolderDataset(PairedLabelDataset):
         label_shift: int = 0,  # raw value of label 0
         dontcare_values: Sequence[int] = (),  # raw values meaning unlabelled
         prepare_hint: str | None = None,  # appended to missing-folder errors
+        load_scale: float = 1.0,  # > 1: load at this multiple of the size, random crop per epoch
+        seed: int = 0,  # with (epoch, item), selects each random crop
     ) -> None:
         root = Path(path).expanduser()
         pairs = folder_pairs(root / images, root / labels, None if instances is None else root / instances, hint=prepare_hint)
-        super().__init__(pairs, resolution, label_nc, aspect_ratio, contain_dontcare_label, label_shift, dontcare_values)
+        super().__init__(pairs, resolution, label_nc, aspect_ratio, contain_dontcare_label, label_shift, dontcare_values, load_scale, seed)

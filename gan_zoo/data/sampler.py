@@ -6,6 +6,9 @@ positions start_nimg + k*B + [0, B), B = batch_size * world_size. The sampler is
 its arguments, so a run resumed at `start_nimg = cur_nimg` reads exactly the images it would have
 read had it never stopped, and no loader state needs to be checkpointed.
 
+With `epoch_indices` the index carries the epoch too (epoch * 2N + index), for datasets that draw a
+fresh augmentation per epoch from it (base.MirroredDataset).
+
 Ranks take interleaved positions (rank r: offsets r, r + world_size, ...), not contiguous blocks:
 minibatch-stddev groups are strided over the batch, so with interleaving every rank forms exactly
 the groups a single process would, and DDP statistics equal single-process ones.
@@ -32,6 +35,7 @@ class StreamBatchSampler(Sampler[list[int]]):
         world_size: int = 1,  # number of processes sharing each global batch
         shuffle: bool = True,  # False = positions map to indices in order (for debugging and evaluation)
         mirror: bool = False,  # draw from [0, 2N): indices >= N are the horizontally flipped images
+        epoch_indices: bool = False,  # yield epoch * 2N + index, for datasets that re-draw augmentation per epoch
     ) -> None:
         if num_items < 1 or batch_size < 1 or num_batches < 0 or start_nimg < 0:
             raise ValueError(
@@ -49,6 +53,7 @@ class StreamBatchSampler(Sampler[list[int]]):
         self.world_size = world_size
         self.shuffle = shuffle
         self.period = num_items * (2 if mirror else 1)  # M: positions per epoch
+        self.epoch_indices = epoch_indices
         self._epoch = -1
         self._perm = np.empty(0, dtype=np.int64)
 
@@ -57,13 +62,13 @@ class StreamBatchSampler(Sampler[list[int]]):
 
     def _index(self, position: int) -> int:
         epoch, offset = divmod(position, self.period)
-        if not self.shuffle:
-            return offset
-        if epoch != self._epoch:  # one randperm per epoch, not per item
-            generator = torch.Generator().manual_seed(self.seed * _EPOCH_SEED_STRIDE + epoch)
-            self._perm = torch.randperm(self.period, generator=generator).numpy()
-            self._epoch = epoch
-        return int(self._perm[offset])
+        if self.shuffle:
+            if epoch != self._epoch:  # one randperm per epoch, not per item
+                generator = torch.Generator().manual_seed(self.seed * _EPOCH_SEED_STRIDE + epoch)
+                self._perm = torch.randperm(self.period, generator=generator).numpy()
+                self._epoch = epoch
+            offset = int(self._perm[offset])
+        return epoch * 2 * self.num_items + offset if self.epoch_indices else offset
 
     def __iter__(self) -> Iterator[list[int]]:
         global_batch = self.batch_size * self.world_size

@@ -45,7 +45,7 @@ STATS_KINDS = ("fid", "sfid", "rfid")  # need only mean and covariance of the re
 
 @dataclass
 class MetricOptions:
-    weights: dict[str, str | None] = field(default_factory=dict)  # explicit paths: inception, vgg16, lpips_vgg (None: cache)
+    weights: dict[str, str | None] = field(default_factory=dict)  # explicit paths by key (weights.WEIGHT_FILES, ls_classifiers, segmenter; None: cache)
     weights_sha256: dict[str, str | None] = field(default_factory=dict)  # expected hashes replacing the reference ones (test weights)
     cache_dir: str | None = None  # real-statistics cache; None: $GAN_ZOO_CACHE/metrics or ~/.cache/gan_zoo/metrics
     use_cache: bool = True  # false: recompute real statistics every time and write nothing
@@ -96,6 +96,7 @@ class MetricEvaluator:
         self.cache = RealStatsCache(self.options.cache_dir, enabled=self.options.use_cache)
         self._extractors: dict[str, Any] = {}
         self._distance = distance
+        self._alex: Any = None  # StarGAN v2's LPIPS-AlexNet, built on first use
         self.attribute_classifiers = attribute_classifiers
         self._device: torch.device | None = None
 
@@ -117,7 +118,23 @@ class MetricEvaluator:
                     self._extractors[name] = NvidiaVGG16Features(path, device=device)
                 else:
                     self._extractors[name] = VGG16Features(path, opts.weights_sha256.get("vgg16"), device=device, channels_last=opts.channels_last)
+            elif name == "tv_inception":
+                from gan_zoo.metrics.stargan_networks import TorchvisionInceptionFeatures
+
+                self._extractors[name] = TorchvisionInceptionFeatures(opts.weights.get("tv_inception"), opts.weights_sha256.get("tv_inception"), device=device)
         return self._extractors[name]
+
+    def translation_distance(self, device: torch.device) -> Any:
+        """StarGAN v2's LPIPS-AlexNet (an injected `distance` replaces it, as for PPL)."""
+        if self._distance is not None:
+            return self.distance(device)
+        if self._alex is None:
+            from gan_zoo.metrics.stargan_networks import LPIPSAlex
+
+            opts = self.options
+            self._alex = LPIPSAlex(opts.weights.get("alexnet"), opts.weights.get("lpips_alex"),
+                                   opts.weights_sha256.get("alexnet"), opts.weights_sha256.get("lpips_alex"))
+        return self._alex.to(device)
 
     def distance(self, device: torch.device) -> Any:
         if self._distance is None:

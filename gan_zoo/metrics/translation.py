@@ -7,13 +7,17 @@ with latent-guided styles (F_ema of fresh z) or reference-guided ones (E_ema of 
 of the target domain, cycled). Per task (e.g. cat2dog):
 
 * FID between the translations and the target domain's real *training* images (as the official
-  code), with the evaluator's Inception (pool3) and the images' model resolution;
-* LPIPS diversity: the mean LPIPS over all pairs of the 10 outputs of the same inputs.
+  code), on the official networks (metrics.stargan_networks): torchvision's ImageNet Inception-v3,
+  every image resized to 299 by PIL from uint8 (fakes rounded as the official PNGs are saved, reals
+  from their decoded files at native size), statistics with np.cov's N - 1;
+* LPIPS diversity: LPIPS-AlexNet over all pairs of the 10 outputs of the same inputs, averaged over
+  each batch, then over batches.
 
-Logged per task (`<name>_fid/cat2dog`, `<name>_lpips/cat2dog`) and averaged over tasks
-(`<name>_fid`, `<name>_lpips`). Values are not comparable with the paper's to the digit: the official
-code uses torchvision's ImageNet Inception for FID and AlexNet LPIPS; here the reference (NVIDIA)
-FID Inception and LPIPS VGG. Every rank computes the whole metric (it is not sharded).
+Sources and references are the validation images resized to the model's size by PIL (the official
+`Resize` of the eval loader). Logged per task (`<name>_fid/cat2dog`, `<name>_lpips/cat2dog`) and
+averaged over tasks (`<name>_fid`, `<name>_lpips`). The Fréchet distance uses the eigenvalue form
+where the official code calls scipy's sqrtm (equal to rounding). Every rank computes the whole
+metric (it is not sharded).
 """
 
 import re
@@ -22,11 +26,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
-from gan_zoo.data.resized_crop import resize
 from gan_zoo.metrics.errors import MetricError, MetricNotApplicable
 from gan_zoo.metrics.frechet import frechet_distance_to_features, mean_cov
 from gan_zoo.metrics.kinds import MetricKind, register_kind
 from gan_zoo.metrics.names import MetricSpec
+from gan_zoo.metrics.stargan_networks import pil_resize
 from gan_zoo.metrics.streams import to_uint8
 
 OUTPUTS_PER_INPUT = 10  # official num_outs_per_domain
@@ -51,25 +55,30 @@ def check(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any, device: t
         raise MetricNotApplicable(f"metric {spec.name} evaluates image-to-image translation (StarGAN v2); {getattr(module, 'family', type(module).__name__)} models do not translate")
     if getattr(dataset, "validation", None) is None:
         raise MetricError(f"metric {spec.name} translates validation images, but the data set has no validation split; set data.dataset.val_split (e.g. val)")
-    evaluator.extractor("inception", device)
-    evaluator.distance(device)
+    evaluator.extractor("tv_inception", device)
+    evaluator.translation_distance(device)
 
 
 def describe(evaluator: Any, spec: MetricSpec, device: torch.device) -> dict[str, Any]:
-    files = getattr(evaluator.distance(device), "files", None)
-    return {**evaluator.extractor("inception", device).describe(), "lpips_weights_sha256": files or "custom distance",
+    distance = evaluator.translation_distance(device)
+    files = getattr(distance, "files", None)
+    return {**evaluator.extractor("tv_inception", device).describe(), "lpips_weights_sha256": files or "custom distance",
+            **getattr(distance, "card", {}), "statistics": "mean and np.cov (N - 1), as the official fid.py",
             "outputs_per_input": _options(spec)["outputs"]}
 
 
 def _batches(images: Any, indices: list[int], resolution: int, size: int) -> list[Tensor]:
-    return [torch.stack([resize(images.image(i), resolution) for i in indices[s : s + size]]) for s in range(0, len(indices), size)]
+    """Validation images in [-1, 1] at the model's size: uint8, PIL bilinear, as the official eval loader."""
+    return [torch.stack([pil_resize(to_uint8(images.image(i)), resolution, rgb=False).float() / 127.5 - 1 for i in indices[s : s + size]])
+            for s in range(0, len(indices), size)]
 
 
-def _real_statistics(evaluator: Any, images: Any, domain: int, resolution: int, device: torch.device) -> tuple[Tensor, Tensor]:
-    extractor = evaluator.extractor("inception", device)
-    features = [extractor(to_uint8(batch).to(device), ("pool3",))["pool3"]
-                for batch in _batches(images, images.members(domain), resolution, evaluator.options.batch_size)]
-    return mean_cov(torch.cat(features), ddof=0)
+def _real_statistics(evaluator: Any, images: Any, domain: int, device: torch.device) -> tuple[Tensor, Tensor]:
+    extractor = evaluator.extractor("tv_inception", device)
+    members, size = images.members(domain), evaluator.options.batch_size
+    # Each real image at its own size: the official loader resizes the decoded file straight to 299.
+    features = [extractor([to_uint8(images.image(i)) for i in members[s : s + size]]) for s in range(0, len(members), size)]
+    return mean_cov(torch.cat(features), ddof=1)
 
 
 def compute(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> tuple[dict[str, float], dict[str, Any]]:
@@ -77,13 +86,13 @@ def compute(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> tupl
     mode, outputs = options["mode"], options["outputs"]
     device, resolution = module.device, dataset.resolution
     train, val, names = dataset.images, dataset.validation, list(dataset.validation.names)
-    extractor, distance = evaluator.extractor("inception", device), evaluator.distance(device)
+    extractor, distance = evaluator.extractor("tv_inception", device), evaluator.translation_distance(device)
     generator = torch.Generator().manual_seed(evaluator.options.seed)
     batch_size = evaluator.options.batch_size
     fids: dict[str, float] = {}
     lpips: dict[str, float] = {}
     for target, target_name in enumerate(names):
-        mu, cov = _real_statistics(evaluator, train, target, resolution, device)
+        mu, cov = _real_statistics(evaluator, train, target, device)
         references = torch.cat(_batches(val, val.members(target), resolution, batch_size))
         cursor = 0  # references are used in order, cycling, as the official reference loader
         for source, source_name in enumerate(names):
@@ -104,11 +113,11 @@ def compute(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> tupl
                         styles = module.reference_styles(x_ref, domains)
                     fake = module.translate(x_src, styles)
                     group.append(fake)
-                    features.append(extractor(to_uint8(fake), ("pool3",))["pool3"])
+                    features.append(extractor(to_uint8(fake)))
                 pairs = [distance(group[i], group[j]).mean() for i in range(outputs) for j in range(i + 1, outputs)]
                 distances.append(torch.stack(pairs).mean())
             task = f"{source_name}2{target_name}"
-            fids[task] = frechet_distance_to_features(torch.cat(features), mu, cov, ddof=0)
+            fids[task] = frechet_distance_to_features(torch.cat(features), mu, cov, ddof=1)
             lpips[task] = float(torch.stack(distances).mean())
     values = {f"{spec.name}_fid": sum(fids.values()) / len(fids), f"{spec.name}_lpips": sum(lpips.values()) / len(lpips)}
     values.update({f"{spec.name}_fid/{task}": value for task, value in fids.items()})
@@ -124,7 +133,8 @@ register_kind(MetricKind(
     parse=parse,
     check=check,
     compute=compute,
-    reference="StarGAN v2 official evaluation (core/eval.py): per-task FID and LPIPS over 10 outputs per input",
+    reference="StarGAN v2 official evaluation (core/eval.py, metrics/fid.py, metrics/lpips.py): per-task FID on torchvision "
+              "Inception-v3 and LPIPS-AlexNet diversity over 10 outputs per input",
     describe=describe,
     higher_is_better=False,
     examples=("translation_latent", "translation_reference"),

@@ -99,7 +99,36 @@ LPIPS_VGG = WeightFile(
     used_by="PPL metrics (LPIPS VGG16 linear layers v0.1)",
 )
 
-WEIGHT_FILES = {w.key: w for w in (INCEPTION, VGG16, LPIPS_VGG)}
+TV_INCEPTION = WeightFile(
+    key="tv_inception",
+    filenames=("inception_v3_google-0cc3c7bd.pth",),
+    sha256="0cc3c7bd",
+    url="https://download.pytorch.org/models/inception_v3_google-0cc3c7bd.pth",
+    env="GAN_ZOO_TV_INCEPTION_WEIGHTS",
+    used_by="StarGAN v2 translation metrics (torchvision ImageNet Inception-v3, as its official evaluation)",
+)
+
+ALEXNET = WeightFile(
+    key="alexnet",
+    filenames=("alexnet-owt-7be5be79.pth",),
+    sha256="7be5be79",
+    url="https://download.pytorch.org/models/alexnet-owt-7be5be79.pth",
+    env="GAN_ZOO_ALEXNET_WEIGHTS",
+    used_by="StarGAN v2 translation metrics (LPIPS diversity: torchvision ImageNet AlexNet, as its official evaluation)",
+)
+
+LPIPS_ALEX = WeightFile(
+    key="lpips_alex",
+    filenames=("alex.pth",),
+    sha256="df73285e35b22355a2df87cdb6b70b343713b667eddbda73e1977e0c860835c0",  # LPIPS v0.1 alex lin layers, as torchmetrics ships them
+    url="https://github.com/richzhang/PerceptualSimilarity/raw/master/lpips/weights/v0.1/alex.pth (also inside the torchmetrics and lpips wheels)",
+    env="GAN_ZOO_LPIPS_ALEX_WEIGHTS",
+    used_by="StarGAN v2 translation metrics (LPIPS AlexNet linear layers)",
+    # StarGAN v2's repository ships its LPIPS calibration as metrics/lpips_weights.ckpt (its own key names).
+    other_formats=(("lpips_weights.ckpt", None),),
+)
+
+WEIGHT_FILES = {w.key: w for w in (INCEPTION, VGG16, LPIPS_VGG, TV_INCEPTION, ALEXNET, LPIPS_ALEX)}
 
 
 def cache_dirs() -> list[Path]:
@@ -116,12 +145,12 @@ def _packaged_inception() -> list[Path]:
     return [Path(spec.origin).parent / "default_1.pt"] if spec is not None and spec.origin is not None else []
 
 
-def _packaged_lpips() -> list[Path]:
+def _packaged_lpips(net: str = "vgg") -> list[Path]:
     # The LPIPS linear layers ship inside the torchmetrics (and lpips) wheels: no download needed.
     import importlib.util
 
     found = []
-    for package, relative in (("torchmetrics", "functional/image/lpips_models/vgg.pth"), ("lpips", "weights/v0.1/vgg.pth")):
+    for package, relative in (("torchmetrics", f"functional/image/lpips_models/{net}.pth"), ("lpips", f"weights/v0.1/{net}.pth")):
         spec = importlib.util.find_spec(package)
         if spec is not None and spec.origin is not None:
             found.append(Path(spec.origin).parent / relative)
@@ -141,7 +170,9 @@ def resolve(spec: WeightFile, explicit: str | os.PathLike | None = None, sha256:
     names = (*others, *spec.filenames) if spec.other_formats_first else (*spec.filenames, *others)
     candidates = [d / name for d in cache_dirs() for name in names]
     if spec is LPIPS_VGG:
-        candidates += _packaged_lpips()
+        candidates += _packaged_lpips("vgg")
+    if spec is LPIPS_ALEX:
+        candidates += _packaged_lpips("alex")
     if spec is INCEPTION:
         candidates += _packaged_inception()
     for candidate in candidates:

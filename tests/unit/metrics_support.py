@@ -39,6 +39,30 @@ def write_vgg16_weights(folder: Path, seed: int = 0) -> tuple[Path, str]:
     return path, sha256(path)
 
 
+def write_tv_inception_weights(folder: Path, seed: int = 0) -> tuple[Path, str]:
+    """A torchvision-format Inception-v3 file (with the aux head, as inception_v3_google-0cc3c7bd.pth) with random init."""
+    import torchvision
+
+    path = folder / "inception_v3-random.pth"
+    if not path.exists():
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            torch.save(torchvision.models.inception_v3(weights=None, aux_logits=True, init_weights=True).state_dict(), path)
+    return path, sha256(path)
+
+
+def write_alexnet_weights(folder: Path, seed: int = 0) -> tuple[Path, str]:
+    """A torchvision-format AlexNet file (as alexnet-owt-7be5be79.pth) with torchvision's random init."""
+    import torchvision
+
+    path = folder / "alexnet-random.pth"
+    if not path.exists():
+        with torch.random.fork_rng():
+            torch.manual_seed(seed)
+            torch.save(torchvision.models.alexnet().state_dict(), path)
+    return path, sha256(path)
+
+
 def shapes(num_images: int = 64, resolution: int = 16) -> ShapesDataset:
     return ShapesDataset(resolution=resolution, channels=3, num_images=num_images, seed=0)
 

@@ -40,7 +40,8 @@ def _images(seed: int, shift: int) -> torch.Tensor:
 def setup(tmp_path_factory):
     from torch_fidelity.feature_extractor_inceptionv3 import FeatureExtractorInceptionV3
 
-    torch.set_num_threads(2)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)  # restored below: the worker's later tests compare values computed on one thread
     path, digest = write_inception_weights(tmp_path_factory.mktemp("weights"))
     reals, fakes = _images(0, 0), _images(1, 30)
     ours = InceptionFeatures(path, digest)
@@ -53,6 +54,7 @@ def setup(tmp_path_factory):
             "tf": {name: dict(zip(("pool3", "logits_unbiased"), theirs(images), strict=True)) for name, images in (("real", reals), ("fake", fakes))},
         }
     features["tf"]["real"]["spatial"], features["tf"]["fake"]["spatial"] = spatial
+    torch.set_num_threads(threads)
     return {"path": path, "reals": reals, "fakes": fakes, "features": features}
 
 

@@ -1,13 +1,13 @@
 """The StarGAN v2 evaluation metric kind: names, per-task FID and LPIPS diversity, checks.
 
-Inception weights are random (tests/unit/metrics_support.py); the LPIPS distance is replaced by a
-plain L1 distance so that no 500 MB VGG file is needed: the protocol (tasks, 10 outputs, pairs,
-averages) is what is tested here, the LPIPS network itself by the metrics tests.
+The torchvision Inception-v3 weights are random (tests/unit/metrics_support.py); the LPIPS distance
+is replaced by a plain L1 distance: the protocol (tasks, 10 outputs, pairs, averages) is what is
+tested here, the networks themselves by tests/unit/test_stargan_eval_networks.py.
 """
 
 import pytest
 import torch
-from metrics_support import write_inception_weights
+from metrics_support import write_tv_inception_weights
 
 from gan_zoo.data.domain_pairs import shapes_domain_pairs
 from gan_zoo.metrics import MetricError, MetricEvaluator, MetricNotApplicable, MetricOptions, parse_metric
@@ -29,7 +29,7 @@ class L1Distance(torch.nn.Module):
 
 @pytest.fixture(scope="module")
 def inception(tmp_path_factory):
-    return write_inception_weights(tmp_path_factory.mktemp("weights"))
+    return write_tv_inception_weights(tmp_path_factory.mktemp("weights"))
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +39,7 @@ def dataset():
 
 def evaluator(names, inception, distance=None) -> MetricEvaluator:
     path, digest = inception
-    options = MetricOptions(weights={"inception": str(path)}, weights_sha256={"inception": digest}, use_cache=False, batch_size=4)
+    options = MetricOptions(weights={"tv_inception": str(path)}, weights_sha256={"tv_inception": digest}, use_cache=False, batch_size=4)
     return MetricEvaluator(names, options, distance=distance or L1Distance())
 
 
