@@ -17,6 +17,23 @@ from gan_zoo.metrics.extractors import load_state_dict_file, load_strict
 
 _SLICES = ((0, 4), (4, 9), (9, 16), (16, 23), (23, 30))  # torchvision vgg16.features indices ending at each relu
 _CHANNELS = (64, 128, 256, 512, 512)
+LPIPS_SHIFT = (-0.030, -0.088, -0.188)  # LPIPS's input scaling layer: (x - shift) / scale for x in [-1, 1]
+LPIPS_SCALE = (0.458, 0.448, 0.450)
+
+
+def lpips_input(x0: Tensor, x1: Tensor) -> Tensor:
+    """Both image batches in one, scaled as LPIPS's ScalingLayer (one trunk pass for the pair)."""
+    shift = torch.tensor(LPIPS_SHIFT, device=x0.device).view(1, 3, 1, 1)
+    scale = torch.tensor(LPIPS_SCALE, device=x0.device).view(1, 3, 1, 1)
+    return (torch.cat([x0, x1]).float() - shift) / scale
+
+
+def layer_distance(features: Tensor, lin: nn.Module) -> Tensor:
+    """One layer's LPIPS term per pair [N] from the trunk's features of both batches [2N, C, H, W]:
+    unit-normalised over channels (eps outside the root), squared difference, 1x1 weights, spatial mean."""
+    f = features / (features.square().sum(1, keepdim=True).sqrt() + 1e-10)
+    f0, f1 = f.chunk(2)
+    return lin((f0 - f1).square()).mean(dim=(1, 2, 3))
 
 
 class LPIPSVGG(nn.Module):
@@ -37,19 +54,15 @@ class LPIPSVGG(nn.Module):
         # LPIPS v0.1 names the layers lin<i>.model.1 (after a dropout slot); here they are lins.<i>.
         lin_state = {key.replace("lin", "", 1).replace(".model.1", ""): value for key, value in load_state_dict_file(lin_file, "lpips_vgg").items()}
         load_strict(self.lins, lin_state, lin_file, "lpips_vgg")
-        self.register_buffer("shift", torch.tensor([-0.030, -0.088, -0.188]).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("scale", torch.tensor([0.458, 0.448, 0.450]).view(1, 3, 1, 1), persistent=False)
         self.files = {"vgg16": weights.sha256_of(vgg_file), "lpips_vgg": weights.sha256_of(lin_file)}
         self.card = {"distance_network": f"LPIPS VGG16 v0.1 from {vgg_file.name} (torchvision) + {lin_file.name}"}
         self.eval().requires_grad_(False)
 
     def forward(self, x0: Tensor, x1: Tensor) -> Tensor:
         """Distance per pair [N] for images [N, 3, H, W] in [-1, 1]."""
-        h = (torch.cat([x0, x1]) - self.shift) / self.scale
+        h = lpips_input(x0, x1)
         total = torch.zeros(x0.shape[0], device=x0.device)
         for block, lin in zip(self.slices, self.lins, strict=True):
             h = block(h)
-            f = h / (h.square().sum(1, keepdim=True).sqrt() + 1e-10)
-            f0, f1 = f.chunk(2)
-            total = total + lin((f0 - f1).square()).mean(dim=(1, 2, 3))
+            total = total + layer_distance(h, lin)
         return total

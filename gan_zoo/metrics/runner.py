@@ -189,6 +189,7 @@ class MetricEvaluator:
         self.check(module, dataset)
         self._fakes: dict[tuple[str, int], dict[str, Tensor]] = {}
         self._reals: dict[tuple[str, str, int, str], tuple[dict[str, Tensor], bool]] = {}
+        self.family_memo: dict[Any, Any] = {}  # family metric kinds keep what several of their metrics share (one evaluate() call)
         self._fingerprint = dataset_fingerprint(dataset)
         results = []
         with evaluation_mode(module):

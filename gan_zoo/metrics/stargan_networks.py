@@ -26,6 +26,7 @@ from torch import Tensor, nn
 from gan_zoo.metrics import weights
 from gan_zoo.metrics.errors import WeightsError
 from gan_zoo.metrics.extractors import load_state_dict_file, load_strict
+from gan_zoo.metrics.lpips import layer_distance, lpips_input
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -115,22 +116,17 @@ class LPIPSAlex(nn.Module):
         self.lins = nn.ModuleList(nn.Conv2d(c, 1, 1, bias=False) for c in _ALEX_CHANNELS)
         load_strict(self.lins, {k.removeprefix("lins."): v for k, v in _lin_state(load_state_dict_file(lin_file, "lpips_alex"), lin_file).items()},
                     lin_file, "lpips_alex")
-        self.register_buffer("shift", torch.tensor([-0.030, -0.088, -0.188]).view(1, 3, 1, 1), persistent=False)
-        self.register_buffer("scale", torch.tensor([0.458, 0.448, 0.450]).view(1, 3, 1, 1), persistent=False)
         self.files = {"alexnet": weights.sha256_of(alex_file), "lpips_alex": weights.sha256_of(lin_file)}
         self.card = {"distance_network": f"LPIPS AlexNet from {alex_file.name} (torchvision) + {lin_file.name}"}
         self.eval().requires_grad_(False)
 
     def forward(self, x0: Tensor, x1: Tensor) -> Tensor:
         """Distance per pair [N] for images [N, 3, H, W] in [-1, 1]."""
-        h = (torch.cat([x0, x1]).float() - self.shift) / self.scale
+        h = lpips_input(x0, x1)
         total = torch.zeros(x0.shape[0], device=x0.device)
-        layer = 0
+        lins = iter(self.lins)
         for module in self.features:
             h = module(h)
-            if isinstance(module, nn.ReLU):
-                f = h / (h.square().sum(1, keepdim=True).sqrt() + 1e-10)
-                f0, f1 = f.chunk(2)
-                total = total + self.lins[layer]((f0 - f1).square()).mean(dim=(1, 2, 3))
-                layer += 1
+            if isinstance(module, nn.ReLU):  # LPIPS taps AlexNet after each of its five ReLUs
+                total = total + layer_distance(h, next(lins))
         return total

@@ -74,6 +74,14 @@ def _batches(images: Any, indices: list[int], resolution: int, size: int) -> lis
 
 
 def _real_statistics(evaluator: Any, images: Any, domain: int, device: torch.device) -> tuple[Tensor, Tensor]:
+    """The target domain's real statistics, computed once per evaluation (latent and reference share them)."""
+    key = ("translation_reals", id(images), domain)
+    if key not in evaluator.family_memo:
+        evaluator.family_memo[key] = _compute_real_statistics(evaluator, images, domain, device)
+    return evaluator.family_memo[key]
+
+
+def _compute_real_statistics(evaluator: Any, images: Any, domain: int, device: torch.device) -> tuple[Tensor, Tensor]:
     extractor = evaluator.extractor("tv_inception", device)
     members, size = images.members(domain), evaluator.options.batch_size
     # Each real image at its own size: the official loader resizes the decoded file straight to 299.
