@@ -12,13 +12,14 @@ import sys
 
 COMMAND_ENV = "GAN_ZOO_COMMAND"
 
-# subcommand -> (module with a hydra `main`, one-line help). eval/generate arrive with their issues.
+# subcommand -> (module with a hydra `main`, one-line help).
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train": ("gan_zoo.train", "train a model: gan-zoo train experiment=smoke/pggan"),
     "summary": ("gan_zoo.summary", "parameter counts per network, no data needed: gan-zoo summary experiment=paper/pggan_celebahq1024"),
     "eval": ("gan_zoo.eval", "metrics of a checkpoint: gan-zoo eval ckpt=PATH metrics=[fid50k_full,kid50k_full]"),
     "list": ("gan_zoo.list_registered", "registered models, data sets, experiments and metrics"),
     "generate": ("gan_zoo.generate.command", "images from a checkpoint: gan-zoo generate ckpt=PATH seeds=0-63 truncation=0.7"),
+    "import": ("gan_zoo.import_official", "an official released file as a gan-zoo checkpoint: gan-zoo import src=stylegan2-ffhq-1024x1024.pkl out=ffhq.ckpt"),
 }
 
 USAGE = "usage: gan-zoo {" + ",".join(SUBCOMMANDS) + "} [hydra overrides] [--help] [--cfg job] [-m]"

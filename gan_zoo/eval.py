@@ -31,10 +31,15 @@ def pick_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def data_config(cfg: DictConfig, ckpt: Path) -> DictConfig:
+def data_config(cfg: DictConfig, ckpt: Path, record: dict[str, Any] | None = None) -> DictConfig:
     """The eval's `data` when given, else the training run's (its saved Hydra config)."""
     if cfg.get("data") is not None:
         return cfg
+    imported = (record or {}).get("imported_from")
+    if imported:
+        trained_on = imported.get("data") or {}
+        raise ConfigError(f"{ckpt.name} holds networks of an official file ({imported['format']}), with no gan-zoo run to say its data set; pass data=<name> "
+                          f"with the data set it was trained on at {trained_on.get('resolution')} px (e.g. data=ffhq data.path=...)")
     saved = ckpt.parent.parent / ".hydra" / "config.yaml"
     if not saved.is_file():
         raise ConfigError(f"no data set given and {saved} does not exist to say which one {ckpt.name} was trained on; pass data=<name> (gan-zoo list)")
@@ -46,19 +51,19 @@ def data_config(cfg: DictConfig, ckpt: Path) -> DictConfig:
 
 def evaluate_checkpoint(cfg: DictConfig) -> list[dict[str, Any]]:
     if cfg.get("ckpt") in (None, "", "???"):
-        raise ConfigError("pass ckpt=PATH: the gan-zoo checkpoint to evaluate (e.g. outputs/train/<date>/checkpoints/last.ckpt)")
+        raise ConfigError("pass ckpt=PATH: the gan-zoo checkpoint (e.g. outputs/train/<date>/checkpoints/last.ckpt) or official network file to evaluate")
     names = [str(m) for m in (cfg.metrics if OmegaConf.is_list(cfg.metrics) else [cfg.metrics])]
     if not names:
         raise ConfigError("metrics=[] names no metric; pass e.g. metrics=[fid50k_full,kid50k_full] (gan-zoo list shows them)")
-    from gan_zoo.generate.checkpoint_model import load_module
+    from gan_zoo.official.load import load_any_module
 
     ckpt = Path(str(cfg.ckpt)).expanduser().resolve()
     device = pick_device(str(cfg.device))
     evaluator = MetricEvaluator(names, MetricOptions(
         weights=dict(cfg.weights or {}), weights_sha256=dict(cfg.weights_sha256 or {}), cache_dir=cfg.cache_dir,
         batch_size=int(cfg.batch_size), sample_block=int(cfg.sample_block), num_workers=int(cfg.num_workers), seed=int(cfg.seed)))
-    module, record = load_module(ckpt, device)
-    datamodule = build_datamodule(data_config(cfg, ckpt))
+    module, record = load_any_module(ckpt, device)
+    datamodule = build_datamodule(data_config(cfg, ckpt, record))
     datamodule.setup("validate")
     results = evaluator.evaluate(module, datamodule.dataset)
     common = {"checkpoint": str(ckpt), "checkpoint_sha256": sha256_of(ckpt), "kimg": record.get("cur_nimg", 0) / 1000,

@@ -17,6 +17,7 @@ from gan_zoo.errors import ConfigError
 from gan_zoo.task import report_user_errors
 from gan_zoo.training.build import build_callbacks, build_datamodule, build_loggers, build_module, resolved_config
 from gan_zoo.training.checkpoint_io import AtomicCheckpointIO
+from gan_zoo.training.init_weights import initialize_from
 from gan_zoo.training.resume import check_checkpoint_matches, resolve_ckpt_path
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,10 @@ def train(cfg: DictConfig) -> dict[str, Any]:
     module = build_module(cfg)
     datamodule = build_datamodule(cfg)
     record = check_checkpoint_matches(ckpt_path, module) if ckpt_path else {}
+    if cfg.get("init_ckpt") and not ckpt_path:
+        initialize_from(module, str(cfg.init_ckpt))
+    elif cfg.get("init_ckpt"):
+        log.info("resuming %s: its networks already started from init_ckpt=%s", ckpt_path, cfg.init_ckpt)
     model_resolution = cfg.model.get("resolution")
     if model_resolution is not None and model_resolution != datamodule.resolution:
         raise ConfigError(

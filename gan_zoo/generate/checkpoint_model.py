@@ -9,6 +9,7 @@ from hydra.utils import get_class
 from gan_zoo.errors import CheckpointError
 from gan_zoo.models.base import GANModule
 from gan_zoo.training.checkpoint_io import load_checkpoint_file
+from gan_zoo.training.checkpoint_version import upgrade_checkpoint
 
 
 def load_module(path: str | Path, device: torch.device) -> tuple[GANModule, dict[str, Any]]:
@@ -27,6 +28,7 @@ def load_module(path: str | Path, device: torch.device) -> tuple[GANModule, dict
     except Exception as error:
         raise CheckpointError(f"{path} was written by {record['model_target']}, which this gan-zoo version does not have ({error})") from error
     module: GANModule = module_class(**checkpoint["hyper_parameters"])
+    upgrade_checkpoint(checkpoint, module)  # older formats store some tensors differently
     missing, unexpected = module.load_state_dict(checkpoint["state_dict"], strict=False)
     if missing or unexpected:
         raise CheckpointError(

@@ -4,6 +4,9 @@
     gan-zoo generate ckpt=PATH mode=style_mixing rows=[85,100,75] cols=[55,821,1789] styles=0-6
     gan-zoo generate ckpt=PATH mode=interpolate seeds=0-3 frames=60 space=w
     gan-zoo generate ckpt=PATH mode=interpolate seeds=0 classes=[1,207,980] frames=60 truncation=0.7   (class-conditional)
+
+PATH is a gan-zoo checkpoint or an official released file (e.g. stylegan2-ffhq-1024x1024.pkl), read
+without running anything in it (gan_zoo.official).
 """
 
 import importlib
@@ -16,13 +19,13 @@ from omegaconf import DictConfig
 
 from gan_zoo.config_dir import CONFIG_DIR
 from gan_zoo.errors import ConfigError
-from gan_zoo.generate.checkpoint_model import load_module
 from gan_zoo.generate.class_interpolate import generate_class_interpolation
 from gan_zoo.generate.images import generate_images
 from gan_zoo.generate.interpolate import generate_interpolation
 from gan_zoo.generate.output import OutputDir
 from gan_zoo.generate.seeds import parse_int_list
 from gan_zoo.generate.style_mixing import generate_style_mixing
+from gan_zoo.official.load import load_any_module
 from gan_zoo.task import report_user_errors
 
 MODES = ("images", "style_mixing", "interpolate")
@@ -44,16 +47,17 @@ def pick_device(name: str) -> torch.device:
 
 
 def default_outdir(ckpt: Path, mode: str) -> Path:
-    """<run>/generated/<checkpoint name>/<mode>, beside the run's checkpoints/ folder."""
-    return ckpt.parent.parent / "generated" / ckpt.stem / mode
+    """<run>/generated/<checkpoint name>/<mode> beside a run's checkpoints/ folder, else beside the file."""
+    run_dir = ckpt.parent.parent if ckpt.parent.name == "checkpoints" else ckpt.parent
+    return run_dir / "generated" / ckpt.stem / mode
 
 
 def generate(cfg: DictConfig) -> list[Path]:
     if cfg.get("ckpt") in (None, "", "???"):
-        raise ConfigError("pass ckpt=PATH: the gan-zoo checkpoint to generate from (e.g. runs/x/checkpoints/last.ckpt)")
+        raise ConfigError("pass ckpt=PATH: the gan-zoo checkpoint (e.g. runs/x/checkpoints/last.ckpt) or official network file to generate from")
     ckpt = Path(str(cfg.ckpt)).expanduser().resolve()
     device = pick_device(str(cfg.device))
-    module, record = load_module(ckpt, device)
+    module, record = load_any_module(ckpt, device)
     if cfg.get("family") and cfg.family != record.get("family"):
         raise ConfigError(f"{ckpt} is a '{record.get('family')}' checkpoint, not the '{cfg.family}' family this command was asked for (family={cfg.family})")
     if record.get("family") in FAMILY_GENERATORS:

@@ -9,7 +9,7 @@ from gan_zoo.layers.modulated_conv import modulated_conv2d
 from gan_zoo.layers.pixel_norm import PixelNorm, pixel_norm
 from gan_zoo.layers.precision import full_precision, reduced_precision, reduced_precision_dtype
 from gan_zoo.layers.resample import downsample_box2x, downscale_box, upsample_nearest2x, upscale_nearest
-from gan_zoo.layers.upfirdn import downsample2d, filter2d, fir_filter, upfirdn2d, upsample2d
+from gan_zoo.layers.upfirdn import downsample2d, filter2d, fir_filter, layer_fir_filter, upfirdn2d, upsample2d
 
 __all__ = [
     "Conv2dLayer",
@@ -25,6 +25,7 @@ __all__ = [
     "filter2d",
     "full_precision",
     "fir_filter",
+    "layer_fir_filter",
     "modulated_conv2d",
     "pixel_norm",
     "reduced_precision",

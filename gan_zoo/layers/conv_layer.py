@@ -6,16 +6,20 @@ plus the resampling of `conv2d_resample` and the output stage of `bias_act`.
 """
 
 import math
+from typing import ClassVar
 
 import torch
 from torch import nn
 
 from gan_zoo.layers.bias_act import bias_act
 from gan_zoo.layers.conv_resample import conv2d_resample
-from gan_zoo.layers.upfirdn import fir_filter
+from gan_zoo.layers.upfirdn import layer_fir_filter
 
 
 class Conv2dLayer(nn.Module):
+    # Checkpoint format 2 stores up=2 kernels in the official orientation (gan_zoo.training.checkpoint_version).
+    up_kernel_reoriented_in_format_2: ClassVar[bool] = True
+
     def __init__(
         self,
         in_channels: int,
@@ -32,7 +36,8 @@ class Conv2dLayer(nn.Module):
         self.activation = activation
         self.up, self.down = up, down
         self.conv_clamp = conv_clamp
-        self.register_buffer("resample_filter", fir_filter(resample_filter), persistent=False)
+        # Persistent, as in the official Conv2dLayer (even without resampling), so state dicts match key for key.
+        self.register_buffer("resample_filter", layer_fir_filter(resample_filter))
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
         self.weight_gain = 1 / math.sqrt(in_channels * kernel_size**2)

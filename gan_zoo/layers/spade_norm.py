@@ -1,13 +1,15 @@
-"""SPADE: spatially-adaptive normalisation (Park et al. 2019, SPECS.md §4.2).
+"""SPADE: spatially-adaptive normalisation (Park et al. 2019, §3.1; NVlabs/SPADE
+`models/networks/normalization.py`).
 
     out = norm(x) * (1 + gamma(segmap)) + beta(segmap)
 
 `norm` is parameter-free; gamma and beta are per-pixel maps from a shared 3x3 conv (label channels
--> 128, ReLU) on the label map resized (nearest) to x. The official default norm is a synchronised
-batch norm; `ParamFreeSyncBatchNorm` is a BatchNorm2d that, under torch.distributed with more than
-one process, reduces its statistics over all processes with a differentiable all-reduce (CPU gloo
-and CUDA alike, where nn.SyncBatchNorm needs CUDA), and is a plain batch norm otherwise. Its
-state-dict keys (running_mean, running_var, num_batches_tracked) are the official ones.
+-> 128, ReLU) on the label map resized (nearest) to x. The official default norm is the synchronised
+batch norm of vacancy/Synchronized-BatchNorm-PyTorch (`sync_batchnorm/batchnorm.py`), which the
+official trainer runs over all GPUs of the global batch; `ParamFreeSyncBatchNorm` is its arithmetic
+(see the class), with the statistics reduced over all processes under torch.distributed (CPU gloo and
+CUDA alike, where nn.SyncBatchNorm needs CUDA). Its state-dict keys (running_mean, running_var,
+num_batches_tracked) are the official ones.
 """
 
 import torch
@@ -24,31 +26,52 @@ def _distributed_world() -> int:
 
 
 class ParamFreeSyncBatchNorm(nn.BatchNorm2d):
+    """Training mode: the official synchronised path over the global batch, in one process or several.
+
+    * inverse std `clamp(biased_var, min=eps) ** -0.5`, not `(var + eps) ** -0.5`: the two differ most
+      where a channel's variance v is below eps (1/sqrt(eps) against 1/sqrt(v + eps)), and the clamped
+      variance passes no gradient.
+    * running statistics `(1 - momentum) * old + momentum * new` with the unbiased variance (n - 1).
+    * `num_batches_tracked` is never incremented (the official forward bypasses _BatchNorm.forward).
+    Eval mode normalises with the running statistics and `+ eps` (F.batch_norm), as the official one.
+    The official single-GPU run takes F.batch_norm in training too (`+ eps`); gan-zoo keeps one
+    formula so that one process and N processes compute the same thing.
+    """
+
     def __init__(
         self,
         num_features: int,  # channels C of the NCHW input
-        eps: float = 1e-5,  # added to the variance
+        eps: float = 1e-5,  # lower bound of the biased variance in training; added to the running variance in eval
         momentum: float = 0.1,  # running statistics: new = (1 - momentum) * old + momentum * batch
     ) -> None:
         super().__init__(num_features, eps=eps, momentum=momentum, affine=False, track_running_stats=True)
 
     def forward(self, x: Tensor) -> Tensor:
-        if not self.training or _distributed_world() == 1:
-            return super().forward(x)
-        from torch.distributed.nn.functional import all_reduce
+        if not self.training:
+            return F.batch_norm(x, self.running_mean, self.running_var, None, None, False, self.momentum, self.eps)
+        n, c = x.shape[:2]
+        flat = x.reshape(n, c, -1)
+        # Sums over batch, then pixels, in the official order (the rounding follows it).
+        sums, square_sums = flat.sum(0).sum(-1), (flat**2).sum(0).sum(-1)
+        world = _distributed_world()
+        if world > 1:
+            from torch.distributed.nn.functional import all_reduce
 
-        count = torch.tensor([x.numel() // x.shape[1]], dtype=x.dtype, device=x.device)
-        # One all-reduce of [sum, sum of squares, count]; its backward sums every process's gradient
-        # of the statistics, which is what the global batch's loss needs.
-        stats = all_reduce(torch.cat([x.sum((0, 2, 3)), x.square().sum((0, 2, 3)), count]))
-        total = stats[-1]
-        mean = stats[: x.shape[1]] / total
-        var = (stats[x.shape[1] : -1] / total - mean.square()).clamp_min(0)
+            # One differentiable all-reduce of [sum, sum of squares]; its backward sums every process's
+            # gradient of the statistics, which is what the global batch's loss needs.
+            stats = all_reduce(torch.cat([sums, square_sums]))
+            sums, square_sums = stats[:c], stats[c:]
+        # gan-zoo's sampler gives every process the same number of images, so the count needs no reduction.
+        size = n * flat.shape[2] * world
+        if size < 2:
+            raise ValueError(f"batch norm in training needs more than 1 value per channel, got input {list(x.shape)} on {world} process(es)")
+        mean = sums / size
+        sumvar = square_sums - sums * mean
         with torch.no_grad():
-            self.num_batches_tracked += 1
-            self.running_mean.lerp_(mean.detach(), self.momentum)
-            self.running_var.lerp_(var.detach() * total / (total - 1).clamp_min(1), self.momentum)
-        return (x - mean[None, :, None, None]) * torch.rsqrt(var[None, :, None, None] + self.eps)
+            self.running_mean.copy_((1 - self.momentum) * self.running_mean + self.momentum * mean)
+            self.running_var.copy_((1 - self.momentum) * self.running_var + self.momentum * (sumvar / (size - 1)))
+        inv_std = (sumvar / size).clamp(self.eps) ** -0.5
+        return (x - mean[None, :, None, None]) * inv_std[None, :, None, None]
 
 
 def param_free_norm(kind: str, channels: int) -> nn.Module:

@@ -6,7 +6,9 @@ that up- and down-sampling do not alias. `upfirdn2d` is the one primitive; `upsa
 (input pixel i covers output pixels 2i and 2i + 1 when upsampling, and the reverse when downsampling).
 
 Filters are 1-D tensors (the 2-D filter is their outer product, applied as two separable passes) or
-2-D tensors. `fir_filter` builds one normalised to unit DC gain.
+2-D tensors (one dense depthwise pass; for 4 taps it is faster on the CPU than two 1-D passes).
+`fir_filter` builds one normalised to unit DC gain; `layer_fir_filter` the one a StyleGAN2 layer
+stores, shaped as the official `upfirdn2d.setup_filter` makes it (stylegan3 `torch_utils/ops/upfirdn2d.py`).
 """
 
 from collections.abc import Sequence
@@ -16,12 +18,18 @@ import torch.nn.functional as F
 
 
 def fir_filter(taps: Sequence[float] = (1, 3, 3, 1), separable: bool = True) -> torch.Tensor:
-    """A low-pass filter with unit DC gain: 1-D taps / sum (separable) or their normalised outer product."""
+    """A low-pass filter with unit DC gain: 1-D taps / sum (separable) or their outer product / its sum."""
     f = torch.as_tensor(taps, dtype=torch.float32)
     if f.ndim != 1 or f.numel() == 0:
         raise ValueError(f"FIR taps must be a non-empty 1-D sequence, got shape {list(f.shape)}")
-    f = f / f.sum()
-    return f if separable else torch.outer(f, f)
+    if not separable:
+        f = torch.outer(f, f)  # before normalising, as setup_filter does, so the rounding is the same
+    return f / f.sum()
+
+
+def layer_fir_filter(taps: Sequence[float] = (1, 3, 3, 1)) -> torch.Tensor:
+    """The `resample_filter` buffer of a StyleGAN2 layer: 2-D below 8 taps, 1-D from 8 (setup_filter's rule)."""
+    return fir_filter(taps, separable=len(taps) >= 8)
 
 
 def _pads(padding: int | Sequence[int]) -> tuple[int, int, int, int]:

@@ -12,6 +12,8 @@
   checkpoint; the global RNG states (torch, CUDA, numpy, python) are saved with each checkpoint and
   restored right before the first batch after a resume. The data stream is positioned by `cur_nimg`
   (see `gan_zoo.data.sampler`), so no loader state is needed.
+* Checkpoints record their format version; an older one is upgraded as it is loaded (resume,
+  generate, eval), so it keeps producing the same images (`gan_zoo.training.checkpoint_version`).
 * DDP: gradients are averaged by hand after each phase's backward (one flattened all-reduce), not by
   DistributedDataParallel, because GAN phases run several backward passes per forward and leave
   parameters unused (see `gan_zoo.training.strategy`). Per-sample random numbers are drawn for the
@@ -28,6 +30,8 @@ import lightning as L
 import numpy as np
 import torch
 from torch import Tensor, nn
+
+from gan_zoo.training.checkpoint_version import CHECKPOINT_FORMAT_VERSION, upgrade_checkpoint
 
 
 @dataclass(frozen=True)
@@ -254,6 +258,7 @@ class GANModule(L.LightningModule):
             "family": self.family,
             **self.run_identity,
             "cur_nimg": int(self.cur_nimg),
+            "format_version": CHECKPOINT_FORMAT_VERSION,
             "rng_states": _capture_rng_states(),
         }
         for logger in self.loggers:
@@ -261,7 +266,50 @@ class GANModule(L.LightningModule):
                 checkpoint["gan_zoo"]["wandb_run_id"] = logger.experiment.id
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        # Lightning calls this before it loads the state dict and the optimizer states.
+        upgrade_checkpoint(checkpoint, self)
         self._pending_rng_states = checkpoint.get("gan_zoo", {}).get("rng_states")
+
+    def upgrade_state_dict(self, state_dict: dict[str, Tensor], version: int) -> None:
+        """Rewrite, in place, a state dict of checkpoint format `version` into the current format.
+
+        Version 1 -> 2: the kernels of the up-sampling convolutions (modulated or not) change
+        orientation (see gan_zoo.layers.conv_resample), so they are rotated by 180°, which keeps
+        the images the old code made (to float rounding: the demodulation sums run in another
+        order); the `resample_filter` buffers that became persistent are added with this module's
+        values (the architecture fixes them). Families whose storage changed otherwise override
+        this and call super().
+        """
+        if version < 2:
+            for key in self._up_kernels_reoriented_in_version_2():
+                if key in state_dict:
+                    state_dict[key] = state_dict[key].flip([-2, -1])
+            for key, value in self.state_dict().items():
+                if key.rsplit(".", 1)[-1] == "resample_filter" and key not in state_dict:
+                    state_dict[key] = value.detach().clone()
+
+    def upgrade_optimizer_states(self, optimizer_states: list[dict[str, Any]], version: int) -> None:
+        """Rewrite, in place, saved optimizer states of format `version`: per-element state (Adam's
+        moments) follows its parameter, so a resumed run trains on as the old one would have."""
+        reoriented = set(self._up_kernels_reoriented_in_version_2()) if version < 2 else set()
+        if not reoriented:
+            return
+        names = {id(p): name for name, p in self.named_parameters()}
+        optimizers = self.configure_optimizers()  # fresh ones, only for the order of the parameters
+        optimizers = list(optimizers) if isinstance(optimizers, list | tuple) else [optimizers]
+        for optimizer, saved in zip(optimizers, optimizer_states, strict=True):
+            for group, saved_group in zip(optimizer.param_groups, saved["param_groups"], strict=True):
+                for param, index in zip(group["params"], saved_group["params"], strict=True):
+                    if names.get(id(param)) in reoriented and index in saved["state"]:
+                        state = saved["state"][index]
+                        for key, value in state.items():
+                            if isinstance(value, Tensor) and value.shape == param.shape:
+                                state[key] = value.flip([-2, -1])
+
+    def _up_kernels_reoriented_in_version_2(self) -> list[str]:
+        """Parameter names of the up-sampling kernels whose stored orientation format 2 changed."""
+        return [f"{name}.weight" for name, module in self.named_modules()
+                if getattr(module, "up_kernel_reoriented_in_format_2", False) and module.up == 2]
 
     def _restore_rng_states_once(self) -> None:
         # Restored here, right before the first step after a resume, because Lightning's set-up

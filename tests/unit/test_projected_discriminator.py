@@ -229,11 +229,65 @@ def random_lite0_state() -> dict[str, torch.Tensor]:
     return state
 
 
+def probed_lite0_statistics(state: dict[str, torch.Tensor], side: int) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """(running mean, running var, batches tracked) of the trunk's batch norms (all but the head's bn2)
+    after what the official constructors do: load the weights, run zeros(1, 3, side, side) in train mode."""
+    import timm
+
+    model = timm.create_model("tf_efficientnet_lite0")
+    model.load_state_dict(state)
+    model.train()
+    model.forward_features(torch.zeros(1, 3, side, side))
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    assert norms[-1] is model.bn2
+    return [(m.running_mean, m.running_var, m.num_batches_tracked) for m in norms[:-1]]
+
+
+def trunk_statistics(trunk: torch.nn.Module) -> list[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    norms = [m for m in trunk.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    return [(m.running_mean, m.running_var, m.num_batches_tracked) for m in norms]
+
+
 def assert_trunk_holds(D: ProjectedDiscriminator, state: dict[str, torch.Tensor]) -> None:
     trunk = D.feature_network.pretrained
     assert torch.equal(trunk.layer0[0].weight, state["conv_stem.weight"])
-    assert torch.equal(trunk.layer0[1].running_mean, state["bn1.running_mean"])
     assert torch.equal(trunk.layer3[-1][0].conv_pw.weight, state["blocks.6.0.conv_pw.weight"])
+    loaded_then_probed = probed_lite0_statistics(state, 224)[0]
+    assert all(torch.equal(a, b) for a, b in zip(trunk_statistics(trunk)[0], loaded_then_probed, strict=True))
+
+
+@pytest.mark.parametrize("flavour", ["projected_gan", "stylegan_xl"])
+def test_construction_moves_the_trunk_statistics_as_the_official_zero_image_pass(flavour, tmp_path) -> None:
+    """The official constructors run one zero image through the freshly loaded, train-mode trunk to
+    measure its channels (224 px Projected GAN, 256 px StyleGAN-XL): every batch-norm statistic of
+    EfficientNet-lite0 moves once, and the frozen discriminator keeps those values."""
+    import timm
+
+    state = random_lite0_state()
+    for key in [k for k in state if k.endswith((".bias", ".running_mean"))]:
+        state[key] = torch.randn_like(state[key]) * 0.2  # nonzero shifts: the statistics then depend on the image side
+    lite0 = tmp_path / "lite0.pth"
+    torch.save(state, lite0)
+    if flavour == "projected_gan":
+        D = projected_gan_discriminator(0, True, backbone_weights={"tf_efficientnet_lite0": str(lite0)})
+        trunk, side = D.feature_network.pretrained, 224
+    else:
+        torch.manual_seed(2)
+        deit_state = timm.create_model(TINY_SXL[0]).state_dict()
+        deit = tmp_path / "deit.pth"
+        torch.save(deit_state, deit)
+        D = stylegan_xl_discriminator(0, True, {"tf_efficientnet_lite0": str(lite0), TINY_SXL[0]: str(deit)}, backbones=TINY_SXL)
+        trunk, side = D.feature_networks["tf_efficientnet_lite0"].pretrained, 256
+        # DeiT has no running statistics: the official pass through it changes nothing, gan-zoo skips it.
+        vit_state = D.feature_networks[TINY_SXL[0]].pretrained.model.state_dict()
+        assert all(torch.equal(value, deit_state[key]) for key, value in vit_state.items())
+    ours, expected = trunk_statistics(trunk), probed_lite0_statistics(state, side)
+    assert len(ours) == len(expected) == 48  # 96 running mean / var tensors, 48 batch counters
+    for (mean, var, count), (ref_mean, ref_var, ref_count) in zip(ours, expected, strict=True):
+        assert torch.equal(mean, ref_mean) and torch.equal(var, ref_var) and int(count) == int(ref_count) == 1
+    other_side = probed_lite0_statistics(state, 480 - side)  # 256 for Projected GAN, 224 for StyleGAN-XL
+    assert not all(torch.equal(var, ref_var) for (_, var, _), (_, ref_var, _) in zip(ours, other_side, strict=True))
+    assert not any(m.training for m in trunk.modules())
 
 
 def test_backbone_loads_from_the_hugging_face_cache(empty_caches) -> None:

@@ -13,6 +13,7 @@ from gan_zoo.models.base import Phase
 from gan_zoo.models.projected_gan.fastgan_blocks import NoiseInjection
 from gan_zoo.models.projected_gan.module import ProjectedGANModule
 from gan_zoo.registry import model_class
+from gan_zoo.training.checkpoint_version import upgrade_checkpoint
 
 NUM_CLASSES = 3
 FASTGAN = {"ngf": 8, "z_dim": 16}
@@ -89,7 +90,9 @@ def test_registered_phases_and_the_official_adam_settings() -> None:
     assert g_group["lr"] == 0.0002 and g_group["betas"] == (0.0, 0.99) and g_group["eps"] == 1e-8  # no G reg: uncorrected
     assert d_group["lr"] == pytest.approx(0.0002 * 16 / 17) and d_group["eps"] == 1e-8
     assert d_group["betas"] == pytest.approx((0.0, 0.99 ** (16 / 17)))
-    assert optimizer_params(g_opt) == {id(p) for p in module.G.parameters()}
+    # All of G but the layers the official FastGAN builds and never runs below 256 px (frozen).
+    assert optimizer_params(g_opt) == {id(p) for p in module.G.parameters() if p.requires_grad}
+    assert {n.split(".")[1] for n, p in module.G.named_parameters() if not p.requires_grad} == set(module.G.synthesis.unused_layers)
     assert optimizer_params(d_opt) == {id(p) for p in module.D.discriminator.parameters()}  # only the mini-discs
     assert sum(p.numel() for p in module.D.parameters() if p.requires_grad) == 10_331_328  # SPECS §6.4, any resolution
     assert not any(p.requires_grad for p in module.D.feature_network.parameters())
@@ -126,7 +129,7 @@ def test_each_phase_trains_exactly_its_parameters_and_the_feature_network_gets_n
     module.train()
     optimizers = attach_optimizers(module)
     data = batch(labels=True)
-    g_params = {f"G.{n}" for n, _ in module.G.named_parameters()}
+    g_params = {f"G.{n}" for n, p in module.G.named_parameters() if p.requires_grad}
     d_params = {f"D.discriminator.{n}" for n, _ in module.D.discriminator.named_parameters()}
     G_main, D_main = module.phases()
 
@@ -158,8 +161,10 @@ def test_a_training_step_changes_g_and_the_mini_discs_but_not_the_feature_networ
     for key, value in module.D.feature_network.state_dict().items():
         assert torch.equal(value, features_before[key]), f"frozen {key} changed"
     assert all(p.grad is None for p in module.D.feature_network.parameters())
-    unchanged = [n for n, p in module.G.named_parameters() if torch.equal(p, g_before[n])]
-    assert not unchanged, unchanged
+    unchanged = {n for n, p in module.G.named_parameters() if torch.equal(p, g_before[n])}
+    unused = tuple(f"synthesis.{name}." for name in module.G.synthesis.unused_layers)
+    assert unchanged == {n for n, _ in module.G.named_parameters() if n.startswith(unused)}, unchanged
+    assert not any(p.requires_grad for n, p in module.G.named_parameters() if n.startswith(unused))  # still frozen after toggling
     unchanged = [n for n, p in module.D.discriminator.named_parameters() if torch.equal(p, disc_before[n])]
     assert not unchanged, unchanged
     assert any(not torch.equal(v, ema_before[k]) for k, v in module.G_ema.state_dict().items())
@@ -252,3 +257,32 @@ def test_bad_configurations_are_clear_config_errors() -> None:
         ProjectedGANModule(resolution=32, generator="biggan", pretrained_backbones=False, **FASTGAN)
     with pytest.raises(ConfigError, match="data.num_classes"):
         ProjectedGANModule(resolution=32, conditional=True, num_classes=0, pretrained_backbones=False, **FASTGAN)
+
+
+@pytest.mark.parametrize("generator", ["fastgan_lite", "fastgan"])
+def test_checkpoints_before_version_2_get_the_unused_fastgan_layers(generator: str) -> None:
+    """Checkpoints written before gan-zoo kept the official (never run) feat_256/se_256 of a 128 px
+    FastGAN lack their keys: the upgrade adds them from the module's own values, for G and G_ema."""
+    torch.manual_seed(0)
+    old = tiny_module(resolution=128, generator=generator)
+    prefixes = tuple(f"{net}.synthesis.{layer}." for net in ("G", "G_ema") for layer in ("feat_256", "se_256"))
+    stale = {k: v for k, v in old.state_dict().items() if not k.startswith(prefixes)}
+    added = set(old.state_dict()) - set(stale)
+    assert {k.split(".")[0] for k in added} == {"G", "G_ema"} and {k.split(".")[2] for k in added} == {"feat_256", "se_256"}
+
+    torch.manual_seed(1)
+    new = tiny_module(resolution=128, generator=generator)
+    with pytest.raises(RuntimeError, match="Missing key"):
+        new.load_state_dict(dict(stale), strict=True)
+    checkpoint = {"state_dict": dict(stale)}  # no gan_zoo.format_version: written before format 2
+    upgrade_checkpoint(checkpoint, new)  # what every loader does first
+    upgraded = checkpoint["state_dict"]
+    assert checkpoint["gan_zoo"]["format_version"] == 2
+    assert set(upgraded) == set(new.state_dict())
+    own = new.state_dict()
+    assert all(torch.equal(upgraded[k], own[k]) for k in added)
+    assert all(torch.equal(upgraded[k], stale[k]) for k in stale)  # the checkpoint's own values are kept
+    new.load_state_dict(upgraded, strict=True)
+    current = dict(stale)
+    new.upgrade_state_dict(current, 2)
+    assert set(current) == set(stale)  # format 2 checkpoints have them already

@@ -49,19 +49,73 @@ def test_spade_resizes_the_label_map_nearest_and_keeps_the_official_state_dict_n
     assert spade(torch.randn(2, 4, 4, 8), torch.rand(2, 2, 16, 32)).shape == (2, 4, 4, 8)
 
 
-def test_param_free_sync_batch_norm_is_batch_norm_on_one_process() -> None:
-    norm, reference = ParamFreeSyncBatchNorm(5), nn.BatchNorm2d(5, affine=False)
-    x = torch.randn(3, 5, 4, 4) * 2 + 0.5
-    assert torch.allclose(norm(x), reference(x), atol=1e-6)
-    assert torch.allclose(norm.running_var, reference.running_var) and list(norm.parameters()) == []
-    norm.eval(), reference.eval()
-    assert torch.allclose(norm(x), reference(x), atol=1e-6)
+def sync_batch_norm_reference(x: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(output, batch mean, unbiased batch variance) of the synchronised batch norm's formula:
+    inverse std clamp(biased variance, min=eps) ** -0.5 (not (variance + eps) ** -0.5)."""
+    mean = x.mean((0, 2, 3))
+    biased = (x - mean[None, :, None, None]).square().mean((0, 2, 3))
+    n = x.numel() // x.shape[1]
+    inv_std = biased.clamp(min=eps) ** -0.5
+    return (x - mean[None, :, None, None]) * inv_std[None, :, None, None], mean, biased * n / (n - 1)
+
+
+def test_param_free_sync_batch_norm_clamps_the_variance_and_never_counts_batches() -> None:
+    x = torch.randn(3, 4, 5, 5, dtype=torch.float64) * 2 + 0.5
+    x[:, 1] = 0.25 + 1e-3 * torch.randn(3, 5, 5, dtype=torch.float64)  # variance 1e-6 < eps: clamped to eps
+    x[:, 2] = -1.5  # zero variance
+    norm = ParamFreeSyncBatchNorm(4).double()
+    mine = x.clone().requires_grad_(True)
+    weights = torch.randn_like(x)  # makes every output matter differently
+    y = norm(mine)
+    (y * weights).sum().backward()
+    ref_x = x.clone().requires_grad_(True)
+    ref_y, mean, var = sync_batch_norm_reference(ref_x)
+    (ref_y * weights).sum().backward()
+    assert torch.allclose(y, ref_y, rtol=0, atol=1e-12) and torch.allclose(mine.grad, ref_x.grad, rtol=0, atol=1e-10)
+    # `+ eps` (nn.BatchNorm2d) gives another output where the variance is below eps: 1/sqrt(eps) vs 1/sqrt(1.1 eps).
+    plus_eps = nn.BatchNorm2d(4, affine=False).double()(x)
+    assert (y[:, 1] - plus_eps[:, 1]).abs().max() > 1e-2 * y[:, 1].abs().max()
+    assert torch.equal(y[:, 2], torch.zeros_like(y[:, 2]))
+    running_mean, running_var = 0.1 * mean.detach(), 0.9 + 0.1 * var.detach()  # after the forward above, from (0, 1)
+    for step in (1, 2, 3):
+        batch = x * (1 + step) - step
+        with torch.no_grad():
+            norm(batch)
+        _, mean, var = sync_batch_norm_reference(batch)
+        running_mean, running_var = 0.9 * running_mean + 0.1 * mean, 0.9 * running_var + 0.1 * var
+    assert torch.allclose(norm.running_mean, running_mean, rtol=0, atol=1e-12)
+    assert torch.allclose(norm.running_var, running_var, rtol=0, atol=1e-12)
+    assert int(norm.num_batches_tracked) == 0 and list(norm.parameters()) == []
+    norm.eval()
+    expected = (x - running_mean[None, :, None, None]) / (running_var[None, :, None, None] + 1e-5).sqrt()
+    assert torch.allclose(norm(x), expected, rtol=0, atol=1e-12)  # eval: running statistics, + eps
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        norm.train()(torch.randn(1, 4, 1, 1, dtype=torch.float64))
 
 
 def test_instance_edges_mark_both_sides_of_every_boundary() -> None:
     instance = torch.tensor([[[1, 1, 2, 2], [1, 1, 2, 2], [3, 3, 3, 3]]])
     expected = torch.tensor([[[0, 1, 1, 0], [1, 1, 1, 1], [1, 1, 1, 1]]]).float()
     assert torch.equal(instance_edges(instance)[:, 0], expected)
+
+
+def test_semantic_input_is_a_contiguous_one_hot_with_the_gradients_of_a_scattered_one() -> None:
+    # 151 labels without instances (ADE20K): the one-hot is the whole input, so its memory layout
+    # decides which convolution kernel runs.
+    segmap = torch.randint(0, 151, (2, 8, 8)).repeat_interleave(4, 1).repeat_interleave(4, 2)
+    semantics = semantic_input(segmap, 151)
+    reference = torch.zeros(2, 151, 32, 32).scatter_(1, segmap.unsqueeze(1), 1.0)
+    assert semantics.is_contiguous() and semantics.stride() == reference.stride() and torch.equal(semantics, reference)
+    assert semantic_input(segmap, 151, instance=segmap).is_contiguous()
+    grads = []
+    for seg in (semantics, reference):
+        conv = nn.Conv2d(151, 16, 3, padding=1)
+        torch.manual_seed(1)
+        nn.init.normal_(conv.weight)
+        conv.bias.data.zero_()
+        conv(seg).square().sum().backward()
+        grads.append(conv.weight.grad)
+    assert torch.equal(grads[0], grads[1])
 
 
 def test_semantic_input_one_hot_plus_edges_and_out_of_range_labels() -> None:

@@ -1,6 +1,8 @@
 """The SPADE GANModule: presets' parameter counts, network shapes (non-square, upsampling variants),
 phases and optimizers, the lr schedule, the VAE encoder's style control, sampling interfaces."""
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 from hydra import compose, initialize_config_dir
@@ -10,7 +12,7 @@ from gan_zoo.config_dir import CONFIG_DIR
 from gan_zoo.errors import ConfigError
 from gan_zoo.models.spade.generator import SPADEGenerator
 from gan_zoo.models.spade.module import SPADEModule
-from gan_zoo.models.spade.schedule import lr_factor
+from gan_zoo.models.spade.schedule import epoch_lr, lr_factor
 from gan_zoo.registry import model_class
 from gan_zoo.summary import summarize
 
@@ -137,15 +139,72 @@ def test_initialisation_is_xavier_normal_gain_002_with_zero_biases() -> None:
     assert module.G.head_0.conv_0.bias.abs().max() == 0 and module.D.discriminator_0.model0[0].bias.abs().max() == 0
 
 
-def test_lr_schedule_is_constant_then_linear_to_zero_in_kimg() -> None:
+def test_kimg_linear_lr_schedule_is_constant_then_linear_to_zero_in_kimg() -> None:
     assert [lr_factor(n, 2, 1) for n in (0, 2000, 2500, 3000, 4000)] == [1.0, 1.0, 0.5, 0.0, 0.0]
     assert lr_factor(10**9, 2, 0) == 1.0
-    module = tiny_module(niter_kimg=1, niter_decay_kimg=2)
+    module = tiny_module(niter_kimg=1, niter_decay_kimg=2)  # kimg_linear: the constructor's default
     optimizers = module.configure_optimizers()
     module._optimizer_list = lambda: optimizers
     module.cur_nimg.fill_(2000)
     module.before_step(label_batch())
     assert [o.param_groups[0]["lr"] for o in optimizers] == pytest.approx([0.5e-4, 2e-4])
+
+
+def epoch_module(**kwargs) -> SPADEModule:
+    """niter 2 + niter_decay 4 epochs; 10 images in batches of 3: 3 steps (9 images) per epoch, as the
+    official loader drops the last partial batch."""
+    module = SPADEModule(**{"resolution": 32, "label_nc": 3, **TINY, "lr_schedule": "epoch", "niter": 2, "niter_decay": 4, **kwargs})
+    module.configure_run(total_kimg=1, batch_size=3, identity={})
+    optimizers = module.configure_optimizers()
+    module._optimizer_list = lambda: optimizers
+    return module
+
+
+def test_epoch_lr_schedule_gives_the_official_rate_at_every_epoch_boundary() -> None:
+    module = epoch_module(dataset_size=10)
+    for epoch in range(8):
+        # The official trainer lowers the rate after each finished epoch past niter: epoch e (from 0)
+        # runs at lr * (1 - min(max(e - niter, 0), niter_decay) / niter_decay), so epochs 0..niter
+        # run at the full rate and the last one (niter + niter_decay - 1) at lr / niter_decay.
+        factor = 1 - min(max(epoch - 2, 0), 4) / 4
+        for step in (0, 2):  # first and last step of the epoch
+            module.cur_nimg.fill_((3 * epoch + step) * 3)
+            module.before_step(label_batch(3))
+            rates = [o.param_groups[0]["lr"] for o in module._optimizer_list()]
+            # (after the last epoch: lr - 4 * (lr / 4) accumulated in floating point, about 1e-20)
+            assert rates == pytest.approx([1e-4 * factor, 4e-4 * factor], rel=1e-12, abs=1e-18), (epoch, step)
+    assert epoch_lr(1e-4, 5, 2, 4) == pytest.approx(0.25e-4) and epoch_lr(1e-4, 3, 2, 0) == 1e-4
+
+
+def test_epoch_lr_schedule_resumes_bit_exactly_from_a_checkpointed_state() -> None:
+    whole = epoch_module(dataset_size=10)
+    rates = []
+    for nimg in range(0, 30, 3):
+        whole.cur_nimg.fill_(nimg)
+        whole.before_step(label_batch(3))
+        rates.append([o.param_groups[0]["lr"] for o in whole._optimizer_list()])
+    resumed = epoch_module(dataset_size=10)
+    whole.cur_nimg.fill_(12)
+    resumed.load_state_dict(whole.state_dict())  # cur_nimg is a buffer: the schedule's whole state
+    for index, nimg in enumerate(range(12, 30, 3), start=4):
+        resumed.before_step(label_batch(3))
+        assert [o.param_groups[0]["lr"] for o in resumed._optimizer_list()] == rates[index]  # bit for bit
+        resumed.cur_nimg += 3
+
+
+def test_epoch_lr_schedule_reads_the_training_set_size_and_refuses_knobs_of_the_other_schedule() -> None:
+    module = epoch_module()
+    module._trainer = SimpleNamespace(datamodule=SimpleNamespace(dataset=[None] * 10))
+    module._resolve_epoch_length()
+    assert module.dataset_size == 10
+    with pytest.raises(ConfigError, match="holds no full batch of 3"):
+        epoch_module(dataset_size=2)._resolve_epoch_length()
+    with pytest.raises(ConfigError, match="niter_kimg / niter_decay_kimg belong to lr_schedule=kimg_linear"):
+        tiny_module(lr_schedule="epoch", niter_kimg=1)
+    with pytest.raises(ConfigError, match="niter / niter_decay .epochs. belong to lr_schedule=epoch"):
+        tiny_module(niter_decay=3)
+    with pytest.raises(ConfigError, match="is not one of epoch, kimg_linear"):
+        tiny_module(lr_schedule="cosine")
 
 
 def test_g_ema_with_beta_zero_is_an_exact_copy_of_g() -> None:

@@ -1,8 +1,10 @@
-"""SPADE's parameter-free sync batch norm on two gloo processes equals batch norm on the global batch.
+"""SPADE's parameter-free sync batch norm on two gloo processes equals the synchronised batch norm's
+formula on the global batch.
 
 Each process holds half of one fixed batch. Outputs, input gradients of the summed per-process losses
-(what DDP's gradient all-reduce optimises) and the running statistics must equal nn.BatchNorm2d's on
-the whole batch in one process.
+(what DDP's gradient all-reduce optimises) and the running statistics must equal the formula's on the
+whole batch in one process: inverse std clamp(biased variance, min=eps) ** -0.5 (one channel has a
+variance below eps, where `+ eps` would differ), running variance unbiased, no batch counting.
 """
 
 import os
@@ -11,7 +13,6 @@ import socket
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
-from torch import nn
 
 from gan_zoo.layers.spade_norm import ParamFreeSyncBatchNorm
 
@@ -21,6 +22,7 @@ CHANNELS = 3
 def _batch() -> tuple[torch.Tensor, torch.Tensor]:
     g = torch.Generator().manual_seed(0)
     x = torch.randn(4, CHANNELS, 5, 5, generator=g, dtype=torch.float64) * 3 + 1
+    x[:, 1] = 0.5 + 1e-3 * torch.randn(4, 5, 5, generator=g, dtype=torch.float64)  # variance ~1e-6 < eps
     weights = torch.randn(4, CHANNELS, 5, 5, generator=g, dtype=torch.float64)  # makes every output matter differently
     return x, weights
 
@@ -42,16 +44,24 @@ def _worker(rank: int, port: int, out: str) -> None:
         norm = ParamFreeSyncBatchNorm(CHANNELS).double().train()
         y = norm(mine)
         (y * weights[half]).sum().backward()
-        torch.save({"y": y.detach(), "grad": mine.grad, "mean": norm.running_mean, "var": norm.running_var}, f"{out}.{rank}")
+        torch.save({"y": y.detach(), "grad": mine.grad, "mean": norm.running_mean, "var": norm.running_var,
+                    "batches": norm.num_batches_tracked}, f"{out}.{rank}")
     finally:
         dist.destroy_process_group()
 
 
+def _reference(x: torch.Tensor, eps: float = 1e-5) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """(output, batch mean, unbiased batch variance) on the whole batch, from the formula."""
+    mean = x.mean((0, 2, 3))
+    biased = (x - mean[None, :, None, None]).square().mean((0, 2, 3))
+    n = x.numel() // x.shape[1]
+    return (x - mean[None, :, None, None]) * (biased.clamp(min=eps) ** -0.5)[None, :, None, None], mean, biased * n / (n - 1)
+
+
 def test_two_processes_normalise_with_the_global_batch_statistics(tmp_path):
     x, weights = _batch()
-    reference = nn.BatchNorm2d(CHANNELS, affine=False).double().train()
     whole = x.clone().requires_grad_(True)
-    y = reference(whole)
+    y, mean, var = _reference(whole)
     (y * weights).sum().backward()
     out = str(tmp_path / "sync")
     mp.start_processes(_worker, args=(_free_port(), out), nprocs=2, start_method="spawn")
@@ -59,8 +69,9 @@ def test_two_processes_normalise_with_the_global_batch_statistics(tmp_path):
     assert torch.allclose(torch.cat([r["y"] for r in ranks]), y.detach(), atol=1e-12)
     assert torch.allclose(torch.cat([r["grad"] for r in ranks]), whole.grad, atol=1e-12)
     for r in ranks:
-        assert torch.allclose(r["mean"], reference.running_mean, atol=1e-12)
-        assert torch.allclose(r["var"], reference.running_var, atol=1e-12)
+        assert torch.allclose(r["mean"], 0.1 * mean.detach(), atol=1e-12)
+        assert torch.allclose(r["var"], 0.9 + 0.1 * var.detach(), atol=1e-12)
+        assert int(r["batches"]) == 0
     # One process alone would normalise with its own half's statistics: a different output.
-    alone = nn.BatchNorm2d(CHANNELS, affine=False).double().train()(x[:2])
+    alone = _reference(x[:2])[0]
     assert not torch.allclose(alone, ranks[0]["y"])

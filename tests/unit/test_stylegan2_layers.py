@@ -67,17 +67,43 @@ def test_resampling_is_centred() -> None:
     torch.testing.assert_close(down, torch.tensor([2.5, 4.5], dtype=torch.float64))
 
 
+def _reference_upsampling_conv(x: torch.Tensor, w: torch.Tensor, taps: tuple[float, ...] = (1, 3, 3, 1)) -> torch.Tensor:
+    """The official up=2 layer written out with plain F.conv2d: zero insertion, padding, the 2-D FIR
+    filter (×4 to keep the DC level), then a "valid" true convolution with the kernel (F.conv2d
+    correlates, so the kernel is rotated by 180°)."""
+    n, c, h, wd = x.shape
+    k = w.shape[-1]
+    up = torch.zeros(n, c, 2 * h, 2 * wd, dtype=x.dtype)
+    up[:, :, ::2, ::2] = x
+    t = torch.tensor(taps, dtype=x.dtype)
+    f = torch.outer(t, t) / torch.outer(t, t).sum()
+    p0, p1 = 2 + k // 2, 1 + k // 2
+    up = F.conv2d(F.pad(up, [p0, p1, p0, p1]).reshape(n * c, 1, 2 * h + p0 + p1, -1), f.flip([0, 1])[None, None] * 4)
+    return F.conv2d(up.reshape(n, c, *up.shape[-2:]), w.flip([2, 3]))
+
+
 @pytest.mark.parametrize("k", [1, 3])
-def test_upsampling_conv_equals_fir_upsample_then_valid_conv(k: int) -> None:
+def test_upsampling_conv_equals_the_official_computation_written_out(k: int) -> None:
     x = torch.randn(2, 4, 6, 6, dtype=torch.float64)
     w = torch.randn(5, 4, k, k, dtype=torch.float64)
-    f = fir_filter().double()
-    p = k // 2
-    expected = F.conv2d(upfirdn2d(x, f, up=2, padding=(2 + p, 1 + p, 2 + p, 1 + p), gain=4), w)
-    torch.testing.assert_close(conv2d_resample(x, w, f, up=2), expected)
-    # away from the border it is plain "upsample, then same conv"
-    same = F.conv2d(upsample2d(x, f), w, padding=p)
-    torch.testing.assert_close(conv2d_resample(x, w, f, up=2)[..., 2:-2, 2:-2], same[..., 2:-2, 2:-2])
+    for f in (fir_filter().double(), fir_filter(separable=False).double()):
+        torch.testing.assert_close(conv2d_resample(x, w, f, up=2), _reference_upsampling_conv(x, w))
+    # away from the border it is plain "upsample, then same (true) conv"
+    same = F.conv2d(upsample2d(x, fir_filter().double()), w.flip([2, 3]), padding=k // 2)
+    torch.testing.assert_close(conv2d_resample(x, w, fir_filter().double(), up=2)[..., 2:-2, 2:-2], same[..., 2:-2, 2:-2])
+
+
+def test_upsampling_conv_is_a_true_convolution_not_a_correlation() -> None:
+    # A single kernel tap at the top-left moves an impulse's response up and to the left
+    # (F.conv2d, a correlation, would move it down and to the right).
+    x = torch.zeros(1, 1, 5, 5, dtype=torch.float64)
+    x[0, 0, 2, 2] = 1
+    w = torch.zeros(1, 1, 3, 3, dtype=torch.float64)
+    w[0, 0, 0, 0] = 1
+    out = conv2d_resample(x, w, fir_filter(separable=False).double(), up=2)[0, 0]
+    centred = conv2d_resample(x, torch.ones(1, 1, 1, 1, dtype=torch.float64), fir_filter().double(), up=2)[0, 0]
+    torch.testing.assert_close(out[:-1, :-1], centred[1:, 1:])
+    torch.testing.assert_close(out.sum(), torch.tensor(4.0, dtype=torch.float64))  # the whole response is inside
 
 
 @pytest.mark.parametrize("k", [1, 3])
@@ -113,7 +139,6 @@ def test_resampling_conv_rejects_bad_arguments() -> None:
 
 def _explicit_modulated(x, weight, styles, demodulate, up):
     """One ordinary convolution per sample with that sample's modulated (and demodulated) kernel."""
-    f = fir_filter().to(x.dtype)
     k = weight.shape[-1]
     outs = []
     for i in range(x.shape[0]):
@@ -122,8 +147,7 @@ def _explicit_modulated(x, weight, styles, demodulate, up):
             w = w / (w.square().sum(dim=(1, 2, 3), keepdim=True) + 1e-8).sqrt()
         xi = x[i : i + 1]
         if up == 2:
-            p = k // 2
-            outs.append(F.conv2d(upfirdn2d(xi, f, up=2, padding=(2 + p, 1 + p, 2 + p, 1 + p), gain=4), w))
+            outs.append(_reference_upsampling_conv(xi, w))
         else:
             outs.append(F.conv2d(xi, w, padding=k // 2))
     return torch.cat(outs)

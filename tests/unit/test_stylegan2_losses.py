@@ -67,6 +67,16 @@ def test_path_length_penalty_and_running_mean() -> None:
     torch.testing.assert_close(penalty, (lengths - expected_mean).square())
 
 
+def test_path_length_gradient_also_flows_through_the_batch_mean() -> None:
+    # The official new mean, pl_mean.lerp(pl_lengths.mean(), decay), is not detached, so
+    # ∂mean_i (l_i - m)²/∂l_k = r_k - decay·mean(r) with r_k = 2(l_k - m)/N.
+    lengths = torch.tensor([1.0, 2.0, 4.0], dtype=torch.float64, requires_grad=True)
+    penalty, mean = path_length_penalty(lengths, torch.tensor(0.5, dtype=torch.float64), decay=0.01)
+    penalty.mean().backward()
+    r = 2 * (lengths.detach() - mean.detach()) / 3
+    torch.testing.assert_close(lengths.grad, r - 0.01 * r.mean())
+
+
 @pytest.mark.parametrize(
     ("res", "gpus", "batch", "mbstd", "cbase", "lr", "gamma", "ema"),
     [

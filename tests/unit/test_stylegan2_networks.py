@@ -57,6 +57,8 @@ def test_official_per_block_counts_and_buffers_at_1024() -> None:
     assert G.num_ws == 18
     persistent = sum(b.numel() for name, b in G.state_dict().items() if "noise_const" in name or "w_avg" in name)
     assert persistent == 512 + sum(2 * r * r for r in G.synthesis.block_resolutions) - 16  # b4 has one conv
+    # all of the official G's buffers (w_avg, noise_const, the [4, 4] resample filters)
+    assert sum(v.numel() for v in G.state_dict().values()) - _count(G) == 2_797_104
 
 
 def test_state_dict_names_follow_the_ada_layout() -> None:
@@ -67,6 +69,22 @@ def test_state_dict_names_follow_the_ada_layout() -> None:
                      "D.b16.fromrgb.weight", "D.b8.skip.weight", "D.b4.conv.weight", "D.b4.fc.weight", "D.b4.out.weight",
                      "D.mapping.fc7.weight"):
         assert expected in keys, expected
+
+
+def test_resample_filters_are_persistent_2d_buffers_where_the_official_layers_have_them() -> None:
+    G, D = tiny_generator(16), Discriminator(16, **TINY)
+    expected_g = {"synthesis.b4.resample_filter", "synthesis.b4.conv1.resample_filter"} | {
+        f"synthesis.b{r}.{layer}resample_filter" for r in (8, 16) for layer in ("", "conv0.", "conv1.")}
+    expected_d = {f"b16.{layer}resample_filter" for layer in ("", "fromrgb.", "conv0.", "conv1.", "skip.")} | {
+        f"b8.{layer}resample_filter" for layer in ("", "conv0.", "conv1.", "skip.")} | {"b4.conv.resample_filter"}
+    taps = torch.tensor([1.0, 3.0, 3.0, 1.0])
+    official = torch.outer(taps, taps) / 64  # setup_filter([1, 3, 3, 1]): outer product over its sum
+    for network, expected in ((G, expected_g), (D, expected_d)):
+        state = network.state_dict()
+        assert {k for k in state if k.endswith("resample_filter")} == expected
+        for key in expected:
+            assert torch.equal(state[key], official), key
+        network.load_state_dict({k: v.clone() for k, v in state.items()}, strict=True)
 
 
 # ---- shapes, gradients, errors ---------------------------------------------------------------------

@@ -257,6 +257,26 @@ class ViTTrunk(nn.Module):
         return [layer(tap) for layer, tap in zip((self.layer1, self.layer2, self.layer3, self.layer4), taps, strict=True)]
 
 
+@torch.no_grad()
+def run_shape_probe(trunk: nn.Module, resolution: int) -> None:
+    """Run one zero image of `resolution` px through the freshly built trunk in train mode, as the
+    official constructors do right after loading the pretrained weights.
+
+    Projected GAN (autonomousvision/projected-gan `pg_modules/projector.py`, `calc_channels`, 224 px)
+    and StyleGAN-XL (autonomousvision/stylegan-xl `feature_networks/pretrained_builder.py`, `calc_dims`,
+    256 px) measure the trunk's output channels this way. timm builds networks in train mode, so the
+    pass moves every BatchNorm running statistic once (momentum 0.1 towards the zero image's batch
+    statistics, num_batches_tracked 0 -> 1). The trunk is frozen in eval mode afterwards, so these
+    are the statistics the discriminator normalises with for the whole of training. A ViT has no
+    running statistics (LayerNorm only, no dropout): StyleGAN-XL's pass leaves DeiT as it was, and
+    gan-zoo skips it there.
+    """
+    if trunk.spec.kind != "efficientnet":
+        return
+    trunk.train()
+    trunk(torch.zeros(1, 3, resolution, resolution))
+
+
 def build_trunk(name: str, pretrained: bool, weights: str | os.PathLike | None = None, config_key: str = "backbone_weights") -> nn.Module:
     """The trunk of backbone `name` (see BACKBONES), pretrained from a local file or random."""
     spec = backbone_spec(name)

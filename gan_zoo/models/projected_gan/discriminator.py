@@ -3,7 +3,9 @@
 Per backbone: (normalise) -> DiffAugment -> (bilinear resize to 224) -> frozen pretrained trunk ->
 frozen random CCM/CSM projections -> four trainable mini-discriminators -> logits [B, L]. Only the
 mini-discriminators train; the feature networks stay in eval mode (their BatchNorm statistics never
-move) and without gradients whatever `train()`/`requires_grad_()` their parents call.
+move after construction) and without gradients whatever `train()`/`requires_grad_()` their parents
+call. Construction itself moves them once: the official constructors run a zero image through each
+fresh, train-mode CNN trunk (`backbones.run_shape_probe`), and gan-zoo does the same.
 
 The two official flavours (use the factory functions below):
 
@@ -36,6 +38,8 @@ from gan_zoo.models.projected_gan.projection import FeatureProjector
 # after one DownBlock for the final 4x4 conv: inputs of at least 128 px.
 MIN_CNN_INPUT = 128
 LAYOUTS = ("projected_gan", "stylegan_xl")
+# Side of the zero image each official constructor runs through a fresh CNN trunk (backbones.run_shape_probe).
+PROBE_RESOLUTION = {"projected_gan": 224, "stylegan_xl": 256}
 
 
 class ProjectedDiscriminator(nn.Module):
@@ -81,7 +85,7 @@ class ProjectedDiscriminator(nn.Module):
         features, discs = {}, {}
         for name in self.backbones:
             trunk = build_trunk(name, pretrained_backbones, backbone_weights.get(name), f"backbone_weights.{name}")
-            features[name] = FeatureProjector(trunk, cout, expand)
+            features[name] = FeatureProjector(trunk, cout, expand, PROBE_RESOLUTION[layout])
             cond_kwargs = dict(embed_classes=embed_classes, embed_dim=embed_dim, embed_proj=embed_proj) if self.conditional else {}
             discs[name] = MultiScaleDiscriminator(
                 features[name].out_channels, FeatureProjector.NOMINAL_RESOLUTIONS, num_discs, self.conditional, separable, **cond_kwargs

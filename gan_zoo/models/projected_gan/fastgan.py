@@ -11,11 +11,15 @@ above the layers are created in the official order, so that a torch seed can dra
 
 State-dict names are the official `G`'s (`synthesis.init.init.0.weight_orig`, `synthesis.feat_8.1.*`,
 `synthesis.se_64.main.1.*`, `synthesis.to_big.*`; the official mapping network is an identity with
-no parameters). Below 128 px gan-zoo goes beyond the official code, which only renders 128 to 1024:
-the chain simply stops at the requested resolution (tiny CPU variants). At 128 px the official code
-also builds the 256 px layers and never uses them; gan-zoo builds only what it uses. The official
-conditional model fails to build above 256 px (its 512 and 1024 px blocks lack the embedding size);
-gan-zoo builds them like the others.
+no parameters). The official synthesis (autonomousvision/projected-gan `pg_modules/networks_fastgan.py`,
+`FastganSynthesis` and `FastganSynthesisCond`) always builds the up-blocks to `feat_256` and the
+excitation blocks to `se_256`, whatever the resolution, and below 256 px never runs those above it
+(`feat_256` and `se_256` at 128 px). gan-zoo builds them too, frozen and never run, so that parameter
+counts and state-dict keys are the official ones at every resolution and official checkpoints load
+key for key; no optimizer holds them and they keep their initial values. Below 128 px gan-zoo goes
+beyond the official code, which only renders 128 to 1024: the chain simply stops at the requested
+resolution (tiny CPU variants). The official conditional model fails to build above 256 px (its 512
+and 1024 px blocks lack the embedding size); gan-zoo builds them like the others.
 """
 
 from torch import Tensor, nn
@@ -31,6 +35,7 @@ from gan_zoo.models.projected_gan.fastgan_blocks import (
 
 CHANNEL_MULTIPLIERS = {4: 16, 8: 8, 16: 4, 32: 2, 64: 2, 128: 1, 256: 0.5, 512: 0.25, 1024: 0.125}
 SE_RESOLUTIONS = (64, 128, 256, 512)  # each gated by the features at 1/16 of its side
+ALWAYS_BUILT = 256  # the official synthesis builds its up- and excitation blocks up to here at every resolution
 OFFICIAL_NUM_CLASSES = 1000  # rows of the official label embedding, whatever the data set's c_dim
 
 
@@ -54,27 +59,34 @@ class FastGANSynthesis(nn.Module):
         super().__init__()
         if img_resolution not in CHANNEL_MULTIPLIERS or img_resolution < 8:
             raise ValueError(f"img_resolution must be a power of two from 8 to 1024, got {img_resolution}")
-        nfc = {res: int(mult * ngf) for res, mult in CHANNEL_MULTIPLIERS.items() if res <= img_resolution}
+        top = max(img_resolution, ALWAYS_BUILT)
+        nfc = {res: int(mult * ngf) for res, mult in CHANNEL_MULTIPLIERS.items() if res <= top}
         if min(nfc.values()) < 1:
-            min_ngf = int(1 / CHANNEL_MULTIPLIERS[img_resolution])
-            raise ValueError(f"ngf={ngf} leaves no channels at {img_resolution} px; use ngf >= {min_ngf}")
+            min_ngf = int(1 / CHANNEL_MULTIPLIERS[top])
+            raise ValueError(f"ngf={ngf} leaves no channels at {top} px; use ngf >= {min_ngf}")
         self.z_dim, self.img_resolution, self.cond = z_dim, img_resolution, cond
-        self.resolutions = [res for res in nfc if res >= 8]
+        self.resolutions = [res for res in nfc if 8 <= res <= img_resolution]  # the up-blocks forward runs
 
         self.init = InitLayer(z_dim, nfc[4])
         # The official creation order (blocks to 256, SE blocks to 256, to_big, then the 512 and 1024
         # layers) makes a seeded init match theirs.
-        for res in [r for r in self.resolutions if r <= 256]:
+        for res in [r for r in nfc if 8 <= r <= ALWAYS_BUILT]:
             self.add_module(f"feat_{res}", self._up_block(nfc[res // 2], nfc[res], lite, cond, z_dim))
-        for res in [r for r in SE_RESOLUTIONS if r <= min(img_resolution, 256)]:
+        for res in [r for r in SE_RESOLUTIONS if r <= ALWAYS_BUILT]:
             self.add_module(f"se_{res}", SEBlock(nfc[res // 16], nfc[res]))
         self.to_big = sn_conv(nfc[img_resolution], img_channels, 3, padding=1, bias=True)
-        for res in [r for r in self.resolutions if r > 256]:
+        for res in [r for r in self.resolutions if r > ALWAYS_BUILT]:
             self.add_module(f"feat_{res}", self._up_block(nfc[res // 2], nfc[res], lite, cond, z_dim))
             if res in SE_RESOLUTIONS:
                 self.add_module(f"se_{res}", SEBlock(nfc[res // 16], nfc[res]))
         if cond:
             self.embed = nn.Embedding(num_classes, z_dim)
+        # Built only because the official code builds them (see the module docstring): frozen, so
+        # that no optimizer holds them and they are not counted as trainable.
+        self.unused_layers = [f"feat_{r}" for r in nfc if img_resolution < r <= ALWAYS_BUILT]
+        self.unused_layers += [f"se_{r}" for r in SE_RESOLUTIONS if img_resolution < r <= ALWAYS_BUILT]
+        for name in self.unused_layers:
+            getattr(self, name).requires_grad_(False)
 
     @staticmethod
     def _up_block(in_channels: int, out_channels: int, lite: bool, cond: bool, embed_dim: int) -> nn.Module:

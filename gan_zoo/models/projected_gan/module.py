@@ -112,6 +112,17 @@ class ProjectedGANModule(GANModule):
     def networks(self) -> dict[str, nn.Module]:
         return {"G": self.G, "D": self.D}
 
+    def upgrade_state_dict(self, state_dict: dict[str, Tensor], version: int) -> None:
+        """Checkpoints before format 2 lack the FastGAN layers the official synthesis builds but never
+        runs below 256 px (`feat_256`, `se_256`, ...; see gan_zoo.models.projected_gan.fastgan): they
+        get this module's own initial values, which is all those frozen layers ever hold. In place."""
+        super().upgrade_state_dict(state_dict, version)
+        if version < 2 and isinstance(self.G, FastGANGenerator):
+            prefixes = tuple(f"{net}.synthesis.{layer}." for net in ("G", "G_ema") for layer in self.G.synthesis.unused_layers)
+            for key, value in self.state_dict().items():
+                if key.startswith(prefixes) and key not in state_dict:
+                    state_dict[key] = value.detach().clone()
+
     def configure_run(self, total_kimg: float, batch_size: int, identity: dict[str, Any], seed: int = 0) -> None:
         super().configure_run(total_kimg, batch_size, identity, seed)
         if self.ema_half_life_from_batch and batch_size:

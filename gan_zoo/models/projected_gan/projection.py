@@ -10,7 +10,7 @@ random projections keep the pretrained features from being "forgotten" by the di
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gan_zoo.models.projected_gan.backbones import FrozenModule
+from gan_zoo.models.projected_gan.backbones import FrozenModule, run_shape_probe
 
 
 class FeatureFusionBlock(nn.Module):
@@ -71,8 +71,12 @@ class FeatureProjector(FrozenModule):
         trunk: nn.Module,  # EfficientNetTrunk or ViTTrunk (has .spec)
         cout: int = 64,  # CCM width of the finest map
         expand: bool = True,  # widen coarser maps (see RandomProjection)
+        probe_resolution: int | None = 224,  # side of the official zero-image pass (backbones.run_shape_probe); None: none
     ) -> None:
         super().__init__()
+        if probe_resolution is not None:
+            # Before the random projections are created, as in the official `_make_projector`.
+            run_shape_probe(trunk, probe_resolution)
         self.pretrained = trunk
         self.scratch = RandomProjection(trunk.spec.channels, cout, expand)
         self.out_channels = self.scratch.out_channels

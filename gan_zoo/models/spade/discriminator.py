@@ -1,7 +1,7 @@
-"""MultiscaleDiscriminator (SPECS.md §4.4): `num_D` PatchGAN discriminators on the image concatenated
-with the semantic input, each scale on an average-pooled (3x3, stride 2) copy of the previous one.
-Every discriminator returns all its layers' outputs: the last is the patch score map, the others
-feed the feature-matching loss."""
+"""MultiscaleDiscriminator (NVlabs/SPADE `models/networks/discriminator.py`): `num_D` PatchGAN
+discriminators on the image concatenated with the semantic input, each scale on an average-pooled
+(3x3, stride 2) copy of the previous one. Every discriminator returns all its layers' outputs: the
+last is the patch score map, the others feed the feature-matching loss."""
 
 import torch.nn.functional as F
 from torch import Tensor, nn

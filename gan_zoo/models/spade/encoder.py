@@ -1,6 +1,7 @@
-"""ConvEncoder (SPECS.md §4.5): the VAE image encoder of multimodal SPADE. The image is resized
-(bilinear) to size x size, then log2(size / 4) stride-2 3x3 convs (spectral norm + instance norm,
-lrelu 0.2) reach 4x4, and two linear layers give the mean and log-variance of z."""
+"""ConvEncoder (NVlabs/SPADE `models/networks/encoder.py`): the VAE image encoder of multimodal SPADE.
+The image is resized (bilinear) to size x size, then log2(size / 4) stride-2 3x3 convs (spectral
+norm + instance norm, lrelu 0.2) reach 4x4, and two linear layers give the mean and log-variance of
+z."""
 
 import math
 

@@ -1,5 +1,6 @@
-"""SPADEGenerator (SPECS.md §4.3): from a downsampled label map (or z through a linear layer, VAE
-models) at crop / 2^n_up, SPADE ResBlks and nearest x2 upsampling up to the image size."""
+"""SPADEGenerator (NVlabs/SPADE `models/networks/generator.py`): from a downsampled label map (or z
+through a linear layer, VAE models) at crop / 2^n_up, SPADE ResBlks and nearest x2 upsampling up to
+the image size."""
 
 import torch
 import torch.nn.functional as F

@@ -1,5 +1,6 @@
-"""The official initialisation (SPECS.md §4.7): xavier_normal with gain 0.02 on every conv and linear
-weight (the spectral-norm `weight_orig`), zero biases, affine batch-norm weights N(1, 0.02)."""
+"""The official initialisation (NVlabs/SPADE `models/networks/base_network.py`): xavier_normal with
+gain 0.02 on every conv and linear weight (the spectral-norm `weight_orig`), zero biases, affine
+batch-norm weights N(1, 0.02)."""
 
 from torch import nn
 

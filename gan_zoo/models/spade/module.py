@@ -1,10 +1,12 @@
-"""GauGAN / SPADE (Park et al. 2019) as a GANModule (SPECS.md §4).
+"""GauGAN / SPADE (Park et al. 2019) as a GANModule (NVlabs/SPADE `models/pix2pix_model.py`,
+`trainers/pix2pix_trainer.py`).
 
 Per minibatch, in the official order: G main (hinge + lambda_feat * feature matching + lambda_vgg *
 VGG19 perceptual + lambda_kld * KL of the encoder, VAE models), then D main (hinge). Real and fake
 images, each concatenated with the semantic input, go through the multiscale D in one batch. Adam
 with beta (0, 0.9) and TTUR (G 1e-4, D 4e-4); the encoder trains with G's optimizer. The learning
-rates decay linearly to zero after `niter_kimg` (a function of cur_nimg, hence resumable).
+rates follow the official per-epoch schedule (`lr_schedule: epoch`) or a linear decay in kimg; both
+are functions of cur_nimg, hence resumable (see `schedule`).
 
 G_ema: the official SPADE keeps no moving average and evaluates G itself. gan-zoo's sampling and
 metrics read G_ema, so the default `ema.beta` is 0: after every step G_ema is an exact copy of G
@@ -29,7 +31,7 @@ from gan_zoo.models.spade.discriminator import MultiscaleDiscriminator
 from gan_zoo.models.spade.encoder import ConvEncoder, reparameterize
 from gan_zoo.models.spade.generator import SPADEGenerator
 from gan_zoo.models.spade.init import init_weights
-from gan_zoo.models.spade.schedule import lr_factor
+from gan_zoo.models.spade.schedule import LR_SCHEDULES, epoch_lr, epoch_of, lr_factor
 from gan_zoo.models.spade.semantics import semantic_input
 from gan_zoo.registry import register_model
 
@@ -76,8 +78,12 @@ class SPADEModule(GANModule):
         lr_G: float = 1e-4,  # Adam lr of G (and E)
         lr_D: float = 4e-4,  # Adam lr of D
         betas: tuple[float, float] = (0.0, 0.9),  # Adam betas of both
-        niter_kimg: float = 0.0,  # kimg at the initial lr
-        niter_decay_kimg: float = 0.0,  # kimg of linear decay to zero after niter_kimg; 0: no decay
+        lr_schedule: str = "kimg_linear",  # epoch (official; conf default, see schedule.py) | kimg_linear (default here: older checkpoints lack this key)
+        niter: int = 0,  # lr_schedule epoch: epochs at the initial lr (the official --niter)
+        niter_decay: int = 0,  # lr_schedule epoch: epochs of decay by lr / niter_decay each (--niter_decay); 0: none
+        dataset_size: int | None = None,  # lr_schedule epoch: training images N, an epoch is N // batch steps; None: the data set's length
+        niter_kimg: float = 0.0,  # lr_schedule kimg_linear: kimg at the initial lr
+        niter_decay_kimg: float = 0.0,  # lr_schedule kimg_linear: kimg of linear decay to zero after niter_kimg; 0: no decay
         init_gain: float = 0.02,  # xavier_normal gain of every conv/linear weight
         label_shift: int = 0,  # raw label-file value of label 0 (ADE20K 1); for gan-zoo generate
         dontcare_values: tuple[int, ...] = (),  # raw label-file values meaning dontcare; for gan-zoo generate
@@ -110,6 +116,8 @@ class SPADEModule(GANModule):
         self.vgg_weights = vgg_weights
         self.vgg: VGGPerceptualLoss | None = None  # loaded in setup("fit"); never a sub-module (not checkpointed)
         self.lr_G, self.lr_D, self.betas = lr_G, lr_D, tuple(betas)
+        _check_lr_schedule(lr_schedule, niter, niter_decay, niter_kimg, niter_decay_kimg)
+        self.lr_schedule, self.niter, self.niter_decay, self.dataset_size = lr_schedule, niter, niter_decay, dataset_size
         self.niter_kimg, self.niter_decay_kimg = niter_kimg, niter_decay_kimg
         self.provides_required = frozenset({"image", "segmap", "instance"} if use_instance else {"image", "segmap"})
 
@@ -128,6 +136,7 @@ class SPADEModule(GANModule):
         super().setup(stage)
         if stage == "fit":
             self._check_data()
+            self._resolve_epoch_length()
             if self.lambdas["vgg"] > 0 and self.vgg is None:
                 self.vgg = VGGPerceptualLoss(load_vgg19_trunk(self.vgg_weights))
 
@@ -140,6 +149,32 @@ class SPADEModule(GANModule):
         data_aspect = getattr(dataset, "aspect_ratio", 1.0)
         if dataset is not None and abs(data_aspect - self.aspect_ratio) > 1e-6:
             raise ConfigError(f"the data set's images have aspect ratio {data_aspect} but model.aspect_ratio is {self.aspect_ratio}; set both from data.aspect_ratio")
+
+    def _resolve_epoch_length(self) -> None:
+        """lr_schedule epoch: N from the data set unless given; fails at set-up, not at the first decay."""
+        if self.lr_schedule != "epoch" or self.niter_decay <= 0:
+            return
+        if self.dataset_size is None:
+            datamodule = getattr(self.trainer, "datamodule", None) if self._trainer is not None else None
+            dataset = getattr(datamodule, "dataset", None)
+            if dataset is None:
+                raise ConfigError("model.lr_schedule=epoch needs the training set's size: train with a datamodule or set model.dataset_size")
+            self.dataset_size = len(dataset)
+        if self.dataset_size < self.batch_size:
+            raise ConfigError(
+                f"model.lr_schedule=epoch: the {self.dataset_size}-image training set holds no full batch of {self.batch_size} "
+                "(the official loader drops the last partial batch); use model.lr_schedule=kimg_linear or a smaller batch"
+            )
+
+    def scheduled_lr(self, base_lr: float) -> float:
+        """The rate of the step starting at cur_nimg for an optimizer whose initial rate is `base_lr`."""
+        if self.lr_schedule == "kimg_linear":
+            return base_lr * lr_factor(int(self.cur_nimg), self.niter_kimg, self.niter_decay_kimg)
+        if self.niter_decay <= 0:
+            return base_lr
+        if self.dataset_size is None:
+            raise ConfigError("model.lr_schedule=epoch needs the training set's size: train with a datamodule or set model.dataset_size")
+        return epoch_lr(base_lr, epoch_of(int(self.cur_nimg), self.batch_size, self.dataset_size), self.niter, self.niter_decay)
 
     # ---- pieces shared by the phases -----------------------------------------------------------
 
@@ -205,10 +240,9 @@ class SPADEModule(GANModule):
         return hinge_discriminator_loss(real_scores, fake_scores)
 
     def before_step(self, batch: dict[str, Tensor]) -> None:
-        factor = lr_factor(int(self.cur_nimg), self.niter_kimg, self.niter_decay_kimg)
         for optimizer, lr in zip(self._optimizer_list(), (self.lr_G, self.lr_D), strict=True):
             for group in optimizer.param_groups:
-                group["lr"] = lr * factor
+                group["lr"] = self.scheduled_lr(lr)
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
         g_params = list(self.G.parameters()) + (list(self.E.parameters()) if self.E is not None else [])
@@ -270,3 +304,15 @@ class SPADEModule(GANModule):
                 z = self.encode(batch["image"].to(self.device), eps)[0]
         with eval_mode(self.G_ema):
             return self.G_ema(seg, z)
+
+
+def _check_lr_schedule(schedule: str, niter: int, niter_decay: int, niter_kimg: float, niter_decay_kimg: float) -> None:
+    """Each schedule has its own knobs; a knob of the other one would silently do nothing."""
+    if schedule not in LR_SCHEDULES:
+        raise ConfigError(f"model.lr_schedule={schedule!r} is not one of {', '.join(LR_SCHEDULES)}")
+    if schedule == "epoch" and (niter_kimg or niter_decay_kimg):
+        raise ConfigError("model.niter_kimg / niter_decay_kimg belong to lr_schedule=kimg_linear; with lr_schedule=epoch set model.niter / niter_decay (epochs)")
+    if schedule == "kimg_linear" and (niter or niter_decay):
+        raise ConfigError("model.niter / niter_decay (epochs) belong to lr_schedule=epoch; with lr_schedule=kimg_linear set model.niter_kimg / niter_decay_kimg")
+    if min(niter, niter_decay, niter_kimg, niter_decay_kimg) < 0:
+        raise ConfigError("model.niter, niter_decay, niter_kimg and niter_decay_kimg must not be negative")

@@ -1,5 +1,5 @@
-"""SPADEResnetBlock (SPECS.md §4.3): two SPADE -> lrelu -> 3x3 conv stages and a shortcut that is
-learned (SPADE -> 1x1 conv, no bias) when the channel count changes."""
+"""SPADEResnetBlock (NVlabs/SPADE `models/networks/architecture.py`): two SPADE -> lrelu -> 3x3 conv
+stages and a shortcut that is learned (SPADE -> 1x1 conv, no bias) when the channel count changes."""
 
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -22,13 +22,15 @@ class SPADEResnetBlock(nn.Module):
         super().__init__()
         self.learned_shortcut = fin != fout
         fmiddle = min(fin, fout)
+        # Registered in the official order (convs, then norms), so the state dict lists its keys as the official one does.
         self.conv_0 = maybe_spectral(nn.Conv2d(fin, fmiddle, 3, padding=1), spectral)
         self.conv_1 = maybe_spectral(nn.Conv2d(fmiddle, fout, 3, padding=1), spectral)
+        if self.learned_shortcut:
+            self.conv_s = maybe_spectral(nn.Conv2d(fin, fout, 1, bias=False), spectral)
         spade = {"label_nc": semantic_nc, "hidden": spade_hidden, "kernel_size": spade_kernel, "norm": norm}
         self.norm_0 = SPADE(fin, **spade)
         self.norm_1 = SPADE(fmiddle, **spade)
         if self.learned_shortcut:
-            self.conv_s = maybe_spectral(nn.Conv2d(fin, fout, 1, bias=False), spectral)
             self.norm_s = SPADE(fin, **spade)
 
     def forward(self, x: Tensor, seg: Tensor) -> Tensor:

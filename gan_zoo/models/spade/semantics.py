@@ -1,8 +1,8 @@
-"""The semantic input of SPADE's G and D (SPECS.md §4.1): one-hot label map (label_nc channels, one
-more for the dontcare label) and, unless instances are off, the instance edge map (1 channel)."""
+"""The semantic input of SPADE's G and D (NVlabs/SPADE `models/pix2pix_model.py` preprocess_input):
+one-hot label map (label_nc channels, one more for the dontcare label) and, unless instances are off,
+the instance edge map (1 channel)."""
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 
@@ -27,7 +27,11 @@ def semantic_input(segmap: Tensor, num_labels: int, instance: Tensor | None = No
             f"the label maps hold the value {bad}, outside the model's {num_labels} labels (data.label_nc plus the "
             "dontcare label); set data.label_nc to the data set's label count"
         )
-    semantics = F.one_hot(segmap.long(), num_labels).permute(0, 3, 1, 2).float()
+    # scatter_ into a contiguous NCHW tensor, as the official code does: F.one_hot(...).permute(...) is
+    # channels-last strided, and convolutions (and their gradients) then take other kernels.
+    n, height, width = segmap.shape
+    semantics = torch.zeros(n, num_labels, height, width, device=segmap.device)
+    semantics.scatter_(1, segmap.long().unsqueeze(1), 1.0)
     if instance is not None:
         semantics = torch.cat([semantics, instance_edges(instance)], dim=1)
     return semantics

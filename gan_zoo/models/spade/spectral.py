@@ -1,5 +1,5 @@
 """Spectral norm as the official code applies it: `torch.nn.utils.spectral_norm`, whose `weight_orig`
-parameter and `weight_u`/`weight_v` buffers are the official state-dict names (SPECS.md §4.9)."""
+parameter and `weight_u`/`weight_v` buffers are the official state-dict names."""
 
 from torch import nn
 from torch.nn.utils import spectral_norm

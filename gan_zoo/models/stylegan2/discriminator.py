@@ -13,7 +13,7 @@ import math
 import torch
 from torch import nn
 
-from gan_zoo.layers import Conv2dLayer, EqualizedLinear, MinibatchStdDev, bias_act, full_precision, reduced_precision
+from gan_zoo.layers import Conv2dLayer, EqualizedLinear, MinibatchStdDev, bias_act, full_precision, layer_fir_filter, reduced_precision
 from gan_zoo.models.stylegan2.channels import channels_at, fp16_resolution, resolution_log2
 from gan_zoo.models.stylegan2.mapping import MappingNetwork
 
@@ -43,6 +43,9 @@ class DiscriminatorBlock(nn.Module):
                                  resample_filter=resample_filter)
         if architecture == "resnet":
             self.skip = Conv2dLayer(tmp_channels, out_channels, 1, bias=False, down=2, resample_filter=resample_filter)
+        # Read only by the official 'skip' architecture (which downsamples the image); kept so that the
+        # state dict matches the official DiscriminatorBlock's key for key.
+        self.register_buffer("resample_filter", layer_fir_filter(resample_filter))
 
     def forward(self, x: torch.Tensor | None, img: torch.Tensor) -> torch.Tensor:
         with reduced_precision(self.use_fp16, img.device):

@@ -3,7 +3,10 @@
 * non-saturating logistic: G softplus(-D(G(z))); D softplus(D(fake)) + softplus(-D(real));
 * R1: ‖∇_x D(x)‖² on reals (weighted γ/2 by the caller);
 * path length: J_wᵀy for y ~ N(0, 1/(H·W)) per pixel, ‖·‖ averaged over the ws, and its squared
-  deviation from a running mean `pl_mean`.
+  deviation from a running mean `pl_mean` that already includes this batch. The gradient also
+  flows through the batch's mean length in that running mean, as in the official code (TF
+  `training/loss.py` G_logistic_ns_pathreg, ADA `StyleGAN2Loss`: `pl_mean.lerp(pl_lengths.mean(),
+  pl_decay)`, not detached): the gradient gains -decay·mean(2(l - new_mean))·∇mean(l).
 """
 
 import torch
@@ -50,9 +53,12 @@ def path_length_penalty(
     lengths: torch.Tensor,  # [N] path lengths of this batch
     pl_mean: torch.Tensor,  # running mean before this batch
     decay: float,  # weight of this batch in the running mean
-    batch_mean: torch.Tensor | None = None,  # mean length over all processes; None: lengths.mean()
+    batch_mean: torch.Tensor | None = None,  # mean length (over all processes), with or without grad; None: lengths.mean()
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """((lengths - new_mean)² per sample, new_mean) with new_mean = lerp(pl_mean, mean length, decay)."""
-    batch_mean = lengths.detach().mean() if batch_mean is None else batch_mean
+    """((lengths - new_mean)² per sample, new_mean) with new_mean = lerp(pl_mean, mean length, decay).
+
+    new_mean carries the batch mean's gradient (detach it before storing it as the running mean).
+    """
+    batch_mean = lengths.mean() if batch_mean is None else batch_mean
     new_mean = pl_mean.lerp(batch_mean, decay)
     return (lengths - new_mean).square(), new_mean

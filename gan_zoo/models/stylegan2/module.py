@@ -174,9 +174,11 @@ class StyleGAN2Module(GANModule):
         h, w = images.shape[2:]
         noise = self.global_randn(n, *images.shape[1:]) / math.sqrt(h * w)
         lengths = path_lengths(images, ws, noise)
-        batch_mean = lengths.detach().mean()
-        if self.world_size > 1:  # one running mean for all processes, as one process would keep it
-            batch_mean = _all_reduce_sum(batch_mean.clone()) / self.world_size
+        batch_mean = lengths.mean()  # not detached: the official gradient also flows through the new running mean
+        if self.world_size > 1:  # one running mean for all processes, as one process would keep it; the gradient
+            # through this process's mean, as each official process has
+            global_mean = _all_reduce_sum(batch_mean.detach().clone()) / self.world_size
+            batch_mean = batch_mean + (global_mean - batch_mean).detach()
         penalty, new_mean = path_length_penalty(lengths, self.pl_mean, self.loss_config["pl_decay"], batch_mean)
         self.pl_mean.copy_(new_mean.detach())
         self.record("pl/mean", self.pl_mean)

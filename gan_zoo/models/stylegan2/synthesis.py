@@ -9,11 +9,12 @@ first convolution, so num_ws = 2·log2(resolution) - 2.
 """
 
 from collections.abc import Callable
+from typing import ClassVar
 
 import torch
 from torch import nn
 
-from gan_zoo.layers import EqualizedLinear, bias_act, fir_filter, full_precision, modulated_conv2d, reduced_precision, upsample2d
+from gan_zoo.layers import EqualizedLinear, bias_act, full_precision, layer_fir_filter, modulated_conv2d, reduced_precision, upsample2d
 from gan_zoo.models.stylegan2.channels import channels_at, fp16_resolution, resolution_log2
 
 NOISE_MODES = ("random", "const", "none")
@@ -22,6 +23,9 @@ Randn = Callable[..., torch.Tensor]  # randn(n, *shape) -> [n, *shape] normal no
 
 class SynthesisLayer(nn.Module):
     """Modulated (demodulated) convolution -> + noise·strength -> + bias -> lrelu·√2 -> clamp."""
+
+    # Checkpoint format 2 stores up=2 kernels in the official orientation (gan_zoo.training.checkpoint_version).
+    up_kernel_reoriented_in_format_2: ClassVar[bool] = True
 
     def __init__(
         self,
@@ -43,7 +47,8 @@ class SynthesisLayer(nn.Module):
         self.bias = nn.Parameter(torch.zeros(out_channels))
         self.noise_strength = nn.Parameter(torch.zeros(()))  # one learned scale per layer, starting at no noise
         self.register_buffer("noise_const", torch.randn(resolution, resolution))  # the fixed map of noise_mode='const'
-        self.register_buffer("resample_filter", fir_filter(resample_filter), persistent=False)
+        # Persistent in every layer (up=1 too), as in the official SynthesisLayer, so state dicts match key for key.
+        self.register_buffer("resample_filter", layer_fir_filter(resample_filter))
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "random", randn: Randn | None = None,
                 fused: bool = False) -> torch.Tensor:
@@ -106,7 +111,7 @@ class SynthesisBlock(nn.Module):
         self.conv1 = SynthesisLayer(out_channels, out_channels, w_dim, resolution, conv_clamp=conv_clamp)
         self.torgb = ToRGBLayer(out_channels, img_channels, w_dim, conv_clamp=conv_clamp)
         self.num_conv = 1 if in_channels == 0 else 2
-        self.register_buffer("resample_filter", fir_filter(resample_filter), persistent=False)
+        self.register_buffer("resample_filter", layer_fir_filter(resample_filter))  # persistent, as the official block's
 
     def forward(self, x: torch.Tensor | None, img: torch.Tensor | None, ws: torch.Tensor, noise_mode: str = "random",
                 randn: Randn | None = None, fused: bool = False) -> tuple[torch.Tensor, torch.Tensor]:

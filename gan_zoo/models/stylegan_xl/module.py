@@ -209,10 +209,11 @@ class StyleGANXLModule(GANModule):
         images, ws = self.run_G(n, None if c is None else c[:n])
         h, w = images.shape[2:]
         lengths = path_lengths(images, ws, self.global_randn(n, *images.shape[1:]) / (h * w) ** 0.5)
-        batch_mean = lengths.detach().mean()
-        if self.world_size > 1:
-            torch.distributed.all_reduce(batch_mean)
-            batch_mean = batch_mean / self.world_size
+        batch_mean = lengths.mean()  # not detached: the official gradient also flows through the new running mean
+        if self.world_size > 1:  # one running mean for all processes; the gradient through this process's mean
+            global_mean = batch_mean.detach().clone()
+            torch.distributed.all_reduce(global_mean)
+            batch_mean = batch_mean + (global_mean / self.world_size - batch_mean).detach()
         penalty, new_mean = path_length_penalty(lengths, self.pl_mean, self.loss_config["pl_decay"], batch_mean)
         self.pl_mean.copy_(new_mean.detach())
         self.record("pl/mean", self.pl_mean)

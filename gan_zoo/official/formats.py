@@ -1,0 +1,34 @@
+"""Every official file format gan-zoo reads, recognised by content (never by file name).
+
+Each converter module exposes `matches(data, source) -> bool` and
+`convert(data, source, overrides) -> ImportedNetworks`; `data` is what the file holds, read without
+running anything (a restricted unpickle or `torch.load(weights_only=True)`). A new format adds one
+line here and one module beside this file.
+"""
+
+import importlib
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class OfficialFormat:
+    name: str  # shown in errors and in `gan-zoo import`'s report
+    module: str  # converter module with matches() and convert()
+    container: str  # "pickle" (NVlabs pickles), "torch" (torch.save archives) or "folder"
+    description: str  # the released files it covers
+
+
+FORMATS: tuple[OfficialFormat, ...] = (
+    OfficialFormat("nvlabs-pytorch-stylegan2", "gan_zoo.official.stylegan2_nvlabs", "pickle",
+                   "stylegan2-ada-pytorch and stylegan3 snapshots of StyleGAN2 (stylegan2-ffhq-1024x1024.pkl, network-snapshot-*.pkl)"),
+    OfficialFormat("nvlabs-tf-stylegan2", "gan_zoo.official.tf_stylegan2", "pickle",
+                   "NVlabs/stylegan2 TensorFlow pickles of config F (stylegan2-ffhq-config-f.pkl), converted as legacy.py does"),
+    OfficialFormat("nvlabs-tf-stylegan", "gan_zoo.official.tf_stylegan", "pickle",
+                   "NVlabs/stylegan TensorFlow pickles (karras2019stylegan-ffhq-1024x1024.pkl)"),
+    OfficialFormat("tkarras-tf-pggan", "gan_zoo.official.tf_pggan", "pickle",
+                   "progressive_growing_of_gans TensorFlow pickles (karras2018iclr-celebahq-1024x1024.pkl)"),
+)
+
+
+def converter(fmt: OfficialFormat):  # noqa: ANN201 - a module
+    return importlib.import_module(fmt.module)

@@ -1,0 +1,105 @@
+"""Write files in the authors' released formats, from networks the tests build (no official code).
+
+NVlabs' PyTorch pickles (`torch_utils.persistence`): every network object is pickled as a call of
+`torch_utils.persistence._reconstruct_persistent_obj(meta)` with meta = {type, version, module_src,
+class_name, state}; state is the module's `__dict__` (`_parameters`, `_buffers`, `_modules`,
+`_non_persistent_buffers_set`, `_init_kwargs`, ...); submodules are nested the same way; kwargs
+are `dnnlib.util.EasyDict`s. The globals are written under those names by registering stand-in
+modules in `sys.modules` only while pickling.
+"""
+
+import collections
+import contextlib
+import pickle
+import sys
+import types
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+
+def _reconstruct_persistent_obj(meta: dict) -> Any:  # never called: the reader replaces it
+    raise AssertionError("the official persistence hook must never run")
+
+
+class EasyDict(dict):
+    pass
+
+
+@contextlib.contextmanager
+def official_globals() -> Iterator[None]:
+    """Make pickle write our stand-ins as `torch_utils.persistence...` and `dnnlib.util.EasyDict`."""
+    names = {"torch_utils": None, "torch_utils.persistence": {"_reconstruct_persistent_obj": _reconstruct_persistent_obj},
+             "dnnlib": None, "dnnlib.util": {"EasyDict": EasyDict}}
+    saved = {name: sys.modules.get(name) for name in names}
+    try:
+        for name, members in names.items():
+            module = types.ModuleType(name)
+            for attr, value in (members or {}).items():
+                value.__module__ = name
+                value.__qualname__ = attr
+                setattr(module, attr, value)
+            sys.modules[name] = module
+        yield
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
+def easy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return EasyDict({k: easy(v) for k, v in value.items()})
+    return value
+
+
+class PersistentObject:
+    """Pickles as an NVlabs persistence record of `class_name` with `state`."""
+
+    def __init__(self, class_name: str, module_src: str, state: dict[str, Any]) -> None:
+        self.meta = {"type": "class", "version": 6, "module_src": module_src, "class_name": class_name, "state": state}
+
+    def __reduce__(self) -> tuple:
+        return (_reconstruct_persistent_obj, (self.meta,))
+
+
+def persistent_module(module: nn.Module, class_name: str, module_src: str, init_kwargs: dict[str, Any] | None = None,
+                      child_class_names: dict[str, str] | None = None) -> PersistentObject:
+    """`module`'s tree as persistence records (parameters, persistent buffers, children)."""
+    non_persistent = set(module._non_persistent_buffers_set)
+    children = collections.OrderedDict()
+    for name, child in module.named_children():
+        child_name = (child_class_names or {}).get(type(child).__name__, type(child).__name__)
+        children[name] = persistent_module(child, child_name, module_src, child_class_names=child_class_names)
+    state = {
+        "training": False,
+        "_parameters": collections.OrderedDict((k, nn.Parameter(v.detach().clone(), requires_grad=False))
+                                               for k, v in module._parameters.items() if v is not None),
+        "_buffers": collections.OrderedDict((k, v.detach().clone()) for k, v in module._buffers.items() if v is not None),
+        "_non_persistent_buffers_set": non_persistent,
+        "_modules": children,
+        "_init_args": (),
+        "_init_kwargs": easy(init_kwargs or {}),
+    }
+    return PersistentObject(class_name, module_src, state)
+
+
+def write_pickle(path: Path, data: Any) -> Path:
+    with official_globals(), path.open("wb") as file:
+        pickle.dump(data, file, protocol=pickle.HIGHEST_PROTOCOL)
+    return path
+
+
+class Crafted:
+    """Pickles as a call of `target(*args)`: what a malicious file does."""
+
+    def __init__(self, target: Any, *args: Any) -> None:
+        self.target, self.args = target, args
+
+    def __reduce__(self) -> tuple:
+        return (self.target, self.args)
