@@ -107,16 +107,14 @@ def discriminator_settings(net: TFNetwork, source: Path, settings: dict[str, Any
     for name, value in (("resolution", settings["resolution"]), ("num_channels", settings["num_channels"]),
                         ("label_size", settings["num_classes"])):
         s.require(name, value, (value,), f"gan-zoo's PGGAN builds G and D for the same data (G has {name}={value})")
-    # gan-zoo's D block applies lrelu after the 2x2 average pooling, as fused_scale=True does; the
-    # separate form (fused_scale=False, e.g. networks converted from the Theano code) applies it before.
-    s.require("fused_scale", True, (True,), "gan-zoo's PGGAN D pools before the leaky ReLU, as the fused "
-              "Conv1_down does, while this D applies the leaky ReLU before pooling")
-    discriminator = {**_common(s, "discriminator"), "mbstd_group_size": int(s("mbstd_group_size", 4)), "mbstd_num_features": 1}
+    # fused_scale=False (e.g. networks converted from the Theano code) applies the leaky ReLU before pooling
+    discriminator = {**_common(s, "discriminator"), "mbstd_group_size": int(s("mbstd_group_size", 4)), "mbstd_num_features": 1,
+                     "fused_scale": bool(s("fused_scale", True))}
     s.ignore(*NEUTRAL_SETTINGS)
     return discriminator, s.unknown()
 
 
-def discriminator_state(net: TFNetwork, resolution: int, source: Path) -> dict[str, torch.Tensor]:
+def discriminator_state(net: TFNetwork, resolution: int, source: Path, fused: bool = True) -> dict[str, torch.Tensor]:
     v = Variables(net, source)
     v.ignore("lod")  # gan-zoo passes lod to D at every call
     state: dict[str, torch.Tensor] = {}
@@ -132,7 +130,7 @@ def discriminator_state(net: TFNetwork, resolution: int, source: Path) -> dict[s
     for r in range(3, log2 + 1):
         res = 2**r
         layer(f"blocks.{r - 2}.conv0", f"{res}x{res}/Conv0")
-        layer(f"blocks.{r - 2}.conv1", f"{res}x{res}/Conv1_down")
+        layer(f"blocks.{r - 2}.conv1", f"{res}x{res}/Conv1_down" if fused else f"{res}x{res}/Conv1")
     layer("blocks.0.conv", "4x4/Conv")
     layer("blocks.0.dense0", "4x4/Dense0", dense=True)  # flattened [C, 4, 4] as NCHW, as torch flattens
     layer("blocks.0.dense1", "4x4/Dense1", dense=True)
@@ -156,7 +154,7 @@ def convert(data: tuple, source: Path, overrides: dict[str, Any]) -> ImportedNet
     networks: tuple[str, ...] = ("G", "D", "G_ema")
     try:
         hyper_parameters["discriminator"], d_unknown = discriminator_settings(d, source, hyper_parameters)
-        state.update(discriminator_state(d, resolution, source))
+        state.update(discriminator_state(d, resolution, source, hyper_parameters["discriminator"]["fused_scale"]))
         unknown += d_unknown
     except Unsupported as error:
         networks = ("G", "G_ema")

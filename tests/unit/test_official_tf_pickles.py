@@ -71,12 +71,12 @@ def _close(ours: torch.Tensor, reference: np.ndarray) -> None:
 PG_KWARGS = {"num_channels": 3, "resolution": 8, "label_size": 0, "fmap_base": 32, "fmap_max": 16}
 
 
-def _pggan_module(classes: int = 0):
+def _pggan_module(classes: int = 0, fused_scale: bool = True):
     from gan_zoo.models.pggan.module import PGGANModule
 
     fmaps = {"fmap_base": 32, "fmap_max": 16}
     return _randomize(PGGANModule(resolution=8, num_classes=classes, conditional=classes > 0, generator=fmaps,
-                                  discriminator={**fmaps, "mbstd_group_size": 2}))
+                                  discriminator={**fmaps, "mbstd_group_size": 2, "fused_scale": fused_scale}))
 
 
 def _pggan_g_variables(G, fused: bool, lod: float = 0.0) -> dict[str, np.ndarray]:
@@ -139,8 +139,8 @@ def _pggan_reference_g(v: dict[str, np.ndarray], z: np.ndarray, fused: bool) -> 
     return conv(x, "ToRGB_lod0", gain=1.0)
 
 
-def _pggan_reference_d(v: dict[str, np.ndarray], images: np.ndarray) -> np.ndarray:
-    """D_paper (fused_scale=True) at lod 0 from the file's arrays: the score column."""
+def _pggan_reference_d(v: dict[str, np.ndarray], images: np.ndarray, fused: bool = True) -> np.ndarray:
+    """D_paper at lod 0 from the file's arrays: the score column."""
     def conv(x, scope, stride=1, fused=False):
         w = v[f"{scope}/weight"]
         w = w * tf.he_scale(w.shape, SQRT2)
@@ -149,7 +149,11 @@ def _pggan_reference_d(v: dict[str, np.ndarray], images: np.ndarray) -> np.ndarr
 
     x = conv(images, "FromRGB_lod0")
     x = conv(x, "8x8/Conv0")
-    x = conv(x, "8x8/Conv1_down", stride=2, fused=True)
+    if fused:
+        x = conv(x, "8x8/Conv1_down", stride=2, fused=True)
+    else:  # Conv1 -> bias -> lrelu, then downscale2d (2x2 average)
+        x = conv(x, "8x8/Conv1")
+        x = x.reshape(*x.shape[:2], x.shape[2] // 2, 2, x.shape[3] // 2, 2).mean(axis=(3, 5))
     x = conv(tf.minibatch_stddev(x, 2), "4x4/Conv")
     x = tf.lrelu(tf.dense(x, v["4x4/Dense0/weight"], v["4x4/Dense0/bias"], SQRT2))
     return tf.dense(x, v["4x4/Dense1/weight"], v["4x4/Dense1/bias"], 1.0)[:, 0]
@@ -185,18 +189,25 @@ def test_pggan_forward_matches_the_tf_ops_on_the_files_arrays(pggan_file):
     _close(scores, _pggan_reference_d(_pggan_d_variables(reference.D), real))
 
 
-def test_pggan_unfused_file_imports_g_and_names_what_gan_zoos_d_lacks(tmp_path):
-    reference = _pggan_module()
+def test_pggan_unfused_file_imports_g_and_d_with_lrelu_before_pooling(tmp_path):
+    # The released CelebA-HQ network (converted from the Theano code) was built with fused_scale=False.
+    reference = _pggan_module(fused_scale=False)
     path = _write_pggan(reference, tmp_path / "theano-converted.pkl", fused=False)
     imported = read_official(path)
-    assert imported.networks == ("G", "G_ema")
-    assert any("fused_scale=False" in note and "before pooling" in note for note in imported.notes)
+    assert imported.networks == ("G", "D", "G_ema") and imported.hyper_parameters["discriminator"]["fused_scale"] is False
     module = module_from_imported(imported, path)
-    _assert_same_networks(module, reference, ("G", "G_ema"))
+    _assert_same_networks(module, reference)
     z = np.random.RandomState(0).randn(2, 16)
     with torch.no_grad():
         images = module.generate(torch.from_numpy(z).float())
     _close(images, _pggan_reference_g(_pggan_g_variables(reference.G_ema, fused=False), z, fused=False))
+    real = np.random.RandomState(1).randn(4, 3, 8, 8)
+    with torch.no_grad():
+        scores, _ = module.D(torch.from_numpy(real).float())
+    expected = _pggan_reference_d(_pggan_d_variables(reference.D, fused=False), real, fused=False)
+    _close(scores, expected)
+    pooled_first = _pggan_reference_d(_pggan_d_variables(reference.D), real, fused=True)
+    assert np.abs(pooled_first - expected).max() > 1e-4  # the two orders differ, so the test tells them apart
 
 
 def test_pggan_mid_fade_file_and_other_pixel_norm_are_refused_by_name(tmp_path):

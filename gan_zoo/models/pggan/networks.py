@@ -1,5 +1,6 @@
 """PGGAN generator and discriminator (Karras et al. 2018, "Progressive Growing of GANs"; the
-official `G_paper` / `D_paper` with structure "linear", use_wscale on, fused_scale off).
+official `G_paper` / `D_paper` with structure "linear" and use_wscale on; fused_scale changes only
+where D applies its leaky ReLU, see DiscriminatorBlock).
 
 Vocabulary: the block at resolution 2**r has *level* r - 2 (level 0 is 4×4) and uses
 `feature_maps(r - 1)` channels. `lod` (level of detail) counts down from `max_lod` (only 4×4) to 0
@@ -173,16 +174,30 @@ class FromRGB(nn.Module):
 
 
 class DiscriminatorBlock(nn.Module):
-    """Halves the resolution: Conv0 3×3 -> lrelu -> Conv1 3×3 -> box ↓2 -> lrelu."""
+    """Halves the resolution: Conv0 3×3 -> lrelu -> Conv1 3×3 -> box ↓2 and lrelu.
 
-    def __init__(self, in_channels: int, out_channels: int) -> None:
+    The official `D_paper` (progressive_growing_of_gans `networks.py`) has two forms of the last
+    step: fused_scale=True (its default; `Conv1_down`, conv2d_downscale2d) pools before the leaky
+    ReLU, fused_scale=False (`Conv1` then downscale2d, as in the released CelebA-HQ network
+    converted from the Theano code) after it. The generator's two forms compute the same function.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        fused_scale: bool = True,  # True: pool, then lrelu (Conv1_down); False: lrelu, then pool (Conv1)
+    ) -> None:
         super().__init__()
         self.conv0 = EqualizedConv2d(in_channels, in_channels, 3, gain=SQRT2)
         self.conv1 = EqualizedConv2d(in_channels, out_channels, 3, gain=SQRT2)
         self.act = nn.LeakyReLU(0.2)
+        self.fused_scale = fused_scale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.act(self.conv0(x))
+        if not self.fused_scale:
+            return downsample_box2x(self.act(self.conv1(x)))
         # The official code adds the bias after pooling; a per-channel bias commutes with averaging.
         return self.act(downsample_box2x(self.conv1(x)))
 
@@ -230,9 +245,11 @@ class PGGANDiscriminator(nn.Module):
         fmap_max: int = 512,
         mbstd_group_size: int = 4,  # samples per minibatch-stddev group; 0 or 1: layer disabled
         mbstd_num_features: int = 1,  # feature maps added by minibatch stddev
+        fused_scale: bool = True,  # the official D_paper default; False: lrelu before pooling (see DiscriminatorBlock)
     ) -> None:
         super().__init__()
         log2 = resolution_log2(resolution)
+        self.pool_after_activation = not fused_scale  # read by make_block (StyleGAN v1's D has its own)
 
         def nf(stage: int) -> int:
             return feature_maps(stage, fmap_base, fmap_decay, fmap_max)
@@ -249,7 +266,7 @@ class PGGANDiscriminator(nn.Module):
 
     def make_block(self, in_channels: int, out_channels: int, resolution: int) -> nn.Module:
         """The block that takes `resolution` px down to half of it."""
-        return DiscriminatorBlock(in_channels, out_channels)
+        return DiscriminatorBlock(in_channels, out_channels, fused_scale=not self.pool_after_activation)
 
     def output_features(self, label_size: int) -> int:
         """Width of Dense1: one score plus the AC-GAN label logits."""
