@@ -18,7 +18,6 @@ from omegaconf import DictConfig, OmegaConf
 from gan_zoo.config_dir import CONFIG_DIR
 from gan_zoo.errors import ConfigError
 from gan_zoo.metrics import MetricEvaluator, MetricOptions, MetricResult
-from gan_zoo.metrics.weights import sha256_of
 from gan_zoo.task import report_user_errors
 from gan_zoo.training.build import build_datamodule
 
@@ -55,18 +54,18 @@ def evaluate_checkpoint(cfg: DictConfig) -> list[dict[str, Any]]:
     names = [str(m) for m in (cfg.metrics if OmegaConf.is_list(cfg.metrics) else [cfg.metrics])]
     if not names:
         raise ConfigError("metrics=[] names no metric; pass e.g. metrics=[fid50k_full,kid50k_full] (gan-zoo list shows them)")
-    from gan_zoo.official.load import load_any_module
+    from gan_zoo.official.load import load_any_module, source_sha256
 
     ckpt = Path(str(cfg.ckpt)).expanduser().resolve()
     device = pick_device(str(cfg.device))
     evaluator = MetricEvaluator(names, MetricOptions(
         weights=dict(cfg.weights or {}), weights_sha256=dict(cfg.weights_sha256 or {}), cache_dir=cfg.cache_dir,
         batch_size=int(cfg.batch_size), sample_block=int(cfg.sample_block), num_workers=int(cfg.num_workers), seed=int(cfg.seed)))
-    module, record = load_any_module(ckpt, device)
+    module, record = load_any_module(ckpt, device, _overrides(cfg))
     datamodule = build_datamodule(data_config(cfg, ckpt, record))
     datamodule.setup("validate")
     results = evaluator.evaluate(module, datamodule.dataset)
-    common = {"checkpoint": str(ckpt), "checkpoint_sha256": sha256_of(ckpt), "kimg": record.get("cur_nimg", 0) / 1000,
+    common = {"checkpoint": str(ckpt), "checkpoint_sha256": source_sha256(ckpt), "kimg": record.get("cur_nimg", 0) / 1000,
               "seed": int(cfg.seed), "family": record.get("family"), "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
     lines = [_line(result, common) for result in results]
     output = Path(str(cfg.output)).expanduser() if cfg.get("output") else ckpt.parent / "metrics.jsonl"
@@ -75,6 +74,11 @@ def evaluate_checkpoint(cfg: DictConfig) -> list[dict[str, Any]]:
         file.writelines(json.dumps(line) + "\n" for line in lines)
     print(format_table(results, f"gan-zoo eval: {ckpt} ({common['kimg']:.1f} kimg) -> {output}"))
     return lines
+
+
+def _overrides(cfg: DictConfig) -> dict[str, Any]:
+    """Architecture settings for an official file that does not say them (`+overrides.key=value`)."""
+    return OmegaConf.to_container(cfg.overrides, resolve=True) if cfg.get("overrides") else {}  # type: ignore[return-value]
 
 
 def _line(result: MetricResult, common: dict[str, Any]) -> dict[str, Any]:

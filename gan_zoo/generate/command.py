@@ -15,7 +15,7 @@ from pathlib import Path
 
 import hydra
 import torch
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from gan_zoo.config_dir import CONFIG_DIR
 from gan_zoo.errors import ConfigError
@@ -57,7 +57,8 @@ def generate(cfg: DictConfig) -> list[Path]:
         raise ConfigError("pass ckpt=PATH: the gan-zoo checkpoint (e.g. runs/x/checkpoints/last.ckpt) or official network file to generate from")
     ckpt = Path(str(cfg.ckpt)).expanduser().resolve()
     device = pick_device(str(cfg.device))
-    module, record = load_any_module(ckpt, device)
+    overrides = OmegaConf.to_container(cfg.overrides, resolve=True) if cfg.get("overrides") else {}
+    module, record = load_any_module(ckpt, device, overrides)  # type: ignore[arg-type]
     if cfg.get("family") and cfg.family != record.get("family"):
         raise ConfigError(f"{ckpt} is a '{record.get('family')}' checkpoint, not the '{cfg.family}' family this command was asked for (family={cfg.family})")
     if record.get("family") in FAMILY_GENERATORS:

@@ -27,6 +27,10 @@ FORMATS: tuple[OfficialFormat, ...] = (
                    "NVlabs/stylegan TensorFlow pickles (karras2019stylegan-ffhq-1024x1024.pkl)"),
     OfficialFormat("tkarras-tf-pggan", "gan_zoo.official.tf_pggan", "pickle",
                    "progressive_growing_of_gans TensorFlow pickles (karras2018iclr-celebahq-1024x1024.pkl)"),
+    OfficialFormat("nvlabs-spade", "gan_zoo.official.spade_folder", "folder",
+                   "NVlabs/SPADE checkpoint folders (checkpoints/<name>/ with {epoch}_net_G.pth, _D, _E and opt.txt)"),
+    OfficialFormat("nvlabs-spade-g", "gan_zoo.official.spade_folder", "torch",
+                   "an NVlabs/SPADE {epoch}_net_G.pth (its folder's opt.txt and D/E files are read beside it)"),
 )
 
 

@@ -5,6 +5,7 @@ checkpoint loads as before; anything else is recognised by content (formats.FORM
 loaded into the gan-zoo family it belongs to, every network key for key (`strict`).
 """
 
+import hashlib
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -118,6 +119,18 @@ def module_from_imported(imported: ImportedNetworks, source: Path | str) -> GANM
     merged = {**own, **{k: v.to(own[k].dtype) for k, v in imported.state_dict.items()}}
     module.load_state_dict(merged, strict=True)
     return module
+
+
+def source_sha256(path: Path) -> str:
+    """SHA-256 of a network file; of a checkpoint folder, over its files' names and hashes."""
+    from gan_zoo.metrics.weights import sha256_of
+
+    if not path.is_dir():
+        return sha256_of(path)
+    digest = hashlib.sha256()
+    for file in sorted(p for p in path.iterdir() if p.is_file()):
+        digest.update(f"{file.name}:{sha256_of(file)}\n".encode())
+    return digest.hexdigest()
 
 
 def imported_record(imported: ImportedNetworks, source: Path) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """`init_ckpt=FILE`: start a new run from another run's or the authors' networks (transfer learning).
 
 As the official `--resume=network.pkl` of stylegan2-ada-pytorch (`training/training_loop.py`,
-`misc.copy_params_and_buffers`): the networks' parameters and buffers (G, D, G_ema) are copied;
+`misc.copy_params_and_buffers`): the networks' parameters and buffers (G, D, G_ema; and the
+family's others: SPADE's E, StarGAN v2's F, E and their EMA copies) are copied;
 progress, optimizer states and ADA's p start fresh. The file may be a gan-zoo checkpoint or any
 official file `gan-zoo import` reads. Every network the file holds must match the run's key for key
 and shape for shape, else the run is refused with a sentence naming the first difference.
@@ -18,7 +19,12 @@ from gan_zoo.models.base import GANModule
 
 log = logging.getLogger(__name__)
 
-COPIED_NETWORKS = ("G", "D", "G_ema")
+
+
+def copied_networks(module: GANModule) -> list[str]:
+    """The family's networks and their EMA copies, in the order they are reported."""
+    names = list(module.networks())
+    return names + [f"{name}_ema" for name in names if isinstance(getattr(module, f"{name}_ema", None), torch.nn.Module)]
 
 
 def _networks_in_file(path: Path, module: GANModule) -> tuple[dict[str, torch.Tensor], str, dict[str, Any]]:
@@ -37,7 +43,7 @@ def _networks_in_file(path: Path, module: GANModule) -> tuple[dict[str, torch.Te
 
 
 def initialize_from(module: GANModule, path: str | Path) -> list[str]:
-    """Copy G, D and G_ema from `path` into `module`; returns the networks copied."""
+    """Copy the networks (G, D, G_ema, ...) from `path` into `module`; returns the networks copied."""
     path = Path(path).expanduser().resolve()
     tensors, family, settings = _networks_in_file(path, module)
     if family != module.family:
@@ -45,7 +51,7 @@ def initialize_from(module: GANModule, path: str | Path) -> list[str]:
                           f"choose a {module.family} file or model={family}")
     own = module.state_dict()
     copied = []
-    for network in COPIED_NETWORKS:
+    for network in copied_networks(module):
         prefix = f"{network}."
         theirs = {k: v for k, v in tensors.items() if k.startswith(prefix)}
         if not theirs:

@@ -9,6 +9,13 @@ map beside a label map (Cityscapes `*_instanceIds.png` for `*_labelIds.png`, COC
 without an encoder are deterministic: one image per label map, `<stem>.png`. VAE models draw one z
 per seed (`<stem>_seed0003.png`); with `style=IMAGE` z comes from the encoder's posterior for that
 image, so every output copies its style and the seeds vary it.
+
+CKPT may also be an NVlabs/SPADE checkpoint folder (or its `*_net_G.pth`), imported by
+gan_zoo.official. What the official `test.py` writes for the same label maps comes out within 1/255:
+it runs G in eval mode (batch norm on its running statistics) and saves `(x + 1) / 2 * 255` cast to
+uint8 (`util/util.py` tensor2im: rounded down), where gan-zoo rounds `x * 127.5 + 128`. Its VAE
+models encode each test image (the data set's photo beside the label map) and draw eps with
+torch.randn; here that is `style=` the photo, with eps = RandomState(seed).randn(256) per seed.
 """
 
 import sys
@@ -71,6 +78,13 @@ def read_style(module: Any, path: str) -> torch.Tensor:
         return to_signed(picture.convert("RGB").resize((width, height), Image.Resampling.BICUBIC))[None]
 
 
+def default_outdir(ckpt: Path) -> Path:
+    """<run>/generated/<name>/labels beside a checkpoints/ folder (a gan-zoo run's, or the official
+    checkpoints/<name>/ of a SPADE folder), else beside the file."""
+    run_dir = ckpt.parent.parent if ckpt.parent.name == "checkpoints" else ckpt.parent
+    return run_dir / "generated" / ckpt.stem / "labels"
+
+
 def run(cfg: DictConfig, module: Any, ckpt: Path, device: torch.device) -> list[Path]:
     if cfg.get("labels") in (None, ""):
         raise ConfigError("a SPADE checkpoint renders label maps: pass labels=FILE_OR_DIR (and, for VAE models, style=IMAGE and seeds=...)")
@@ -80,7 +94,7 @@ def run(cfg: DictConfig, module: Any, ckpt: Path, device: torch.device) -> list[
     if module.E is None and cfg.get("style") is None and str(cfg.seeds) != "0-7":
         print("gan-zoo generate: this SPADE model has no encoder and no z; seeds change nothing (one image per label map)", file=sys.stderr)
     names = {path: [f"{path.stem}.png"] if module.E is None else [f"{path.stem}_seed{s:04d}.png" for s in seeds] for path in files}
-    out = OutputDir(cfg.outdir or ckpt.parent.parent / "generated" / ckpt.stem / "labels", overwrite=bool(cfg.overwrite))
+    out = OutputDir(cfg.outdir or default_outdir(ckpt), overwrite=bool(cfg.overwrite))
     out.check_free([name for group in names.values() for name in group])
     without_instances = 0
     for path in files:
