@@ -19,6 +19,10 @@ class OfficialFormat:
 
 
 FORMATS: tuple[OfficialFormat, ...] = (
+    OfficialFormat("projected-gan-pickle", "gan_zoo.official.projected_gan_pickle", "pickle",  # before nvlabs: same StyleGAN2 G source
+                   "Projected GAN snapshots, FastGAN(-lite) or StyleGAN2 G (pokemon.pkl, art_painting.pkl, best_model.pkl)"),
+    OfficialFormat("stylegan-xl-pickle", "gan_zoo.official.stylegan_xl_pickle", "pickle",
+                   "StyleGAN-XL snapshots of the stem or a super-resolution stage (imagenet256.pkl, ffhq256.pkl, pokemon256.pkl)"),
     OfficialFormat("nvlabs-pytorch-stylegan2", "gan_zoo.official.stylegan2_nvlabs", "pickle",
                    "stylegan2-ada-pytorch and stylegan3 snapshots of StyleGAN2 (stylegan2-ffhq-1024x1024.pkl, network-snapshot-*.pkl)"),
     OfficialFormat("nvlabs-tf-stylegan2", "gan_zoo.official.tf_stylegan2", "pickle",

@@ -12,6 +12,10 @@ TF-era pickles (PGGAN, StyleGAN, StyleGAN2) name `dnnlib.tflib.network.Network`.
 * classes of the modules a network file legitimately names (torch.nn, timm, the official
   repositories' own packages, EasyDict): each becomes an inert `ObjectRecord` holding its state;
   none of their code runs,
+* functions those modules name, and dill's rebuilders of functions, code objects, cells and types
+  (StyleGAN-XL's `training_loop.py` writes its snapshots with dill 0.3.4, and its discriminator holds
+  forward hooks and bound methods, `feature_networks/vit.py`): each becomes an inert `OpaqueRecord`,
+  never called,
 
 and refuses every other global with an error that names it.
 """
@@ -79,9 +83,33 @@ class EasyDictRecord(dict):
 
 # Module prefixes whose classes may appear in network files; they become inert records.
 RECORDED_MODULE_PREFIXES = (
-    "torch.nn.", "timm.", "torch_utils.", "training.", "pg_modules.", "feature_networks.", "dnnlib.tflib.",
+    "torch.nn.", "torch.ao.nn.", "timm.", "torch_utils.", "training.", "pg_modules.", "feature_networks.", "dnnlib.tflib.",
     "tfutil", "networks", "core.", "models.",
 )
+
+
+class OpaqueRecord:
+    """A function, code object, cell or module attribute the pickle names, kept as its name: calling it
+    (a REDUCE in the file) gives another inert record, so nothing the file names ever runs."""
+
+    def __init__(self, name: str, args: tuple = ()) -> None:
+        self.name, self.args, self.state = name, args, None
+
+    def __call__(self, *args: Any, **kwargs: Any) -> "OpaqueRecord":
+        return OpaqueRecord(f"{self.name}(...)", args)
+
+    def __setstate__(self, state: Any) -> None:
+        self.state = state
+
+    def __repr__(self) -> str:
+        return f"<opaque {self.name}>"
+
+
+# dill's module and the one it rebuilds functions with (dill 0.3.4: _create_function, _create_code,
+# _create_cell, _load_type, _get_attr, _import_module).
+DILL_MODULES = ("dill", "dill._dill")
+# torch >= 1.13 wraps load_state_dict pre-hooks (e.g. spectral norm's) in this class.
+WRAPPED_HOOK = ("torch.nn.modules.module", "_WrappedHook")
 
 
 def _load_storage_from_bytes(data: bytes) -> Any:
@@ -155,8 +183,10 @@ class RestrictedUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if (module, name) in _ALLOWED:
             return _ALLOWED[(module, name)]
-        if module.startswith(RECORDED_MODULE_PREFIXES) and name[:1].isupper():
+        if (module.startswith(RECORDED_MODULE_PREFIXES) and name[:1].isupper()) or (module, name) == WRAPPED_HOOK:
             return _record_class(module, name)  # a class: kept as an inert record
+        if module in DILL_MODULES or module.startswith(RECORDED_MODULE_PREFIXES):
+            return OpaqueRecord(f"{module}.{name}")  # a function or attribute: kept as its name, never called
         raise CheckpointError(
             f"{self.source} names {module}.{name}, which gan-zoo does not load from a network file: only tensors, "
             "arrays, NVlabs persistence records and network classes (kept as data, never run) are allowed; "

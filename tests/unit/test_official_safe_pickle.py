@@ -81,3 +81,36 @@ def test_protocol_5_numpy_arrays_are_read(tmp_path):
     with path.open("wb") as file:
         pickle.dump({"a": array}, file, protocol=5)
     np.testing.assert_array_equal(load_pickle(path)["a"], array)
+
+
+def test_dill_rebuilt_functions_stay_inert_records(tmp_path):
+    # StyleGAN-XL's training loop pickles with dill: its discriminator's forward hooks are rebuilt by
+    # dill._dill._create_function. Such a global is kept as a named record and never called.
+    import sys
+    import types
+
+    from gan_zoo.official.safe_pickle import OpaqueRecord
+
+    marker = tmp_path / "ran"
+
+    def _create_function(*args):
+        marker.write_text("ran")
+
+    saved = {name: sys.modules.get(name) for name in ("dill", "dill._dill")}
+    stand_in = types.ModuleType("dill._dill")
+    _create_function.__module__, _create_function.__qualname__ = "dill._dill", "_create_function"
+    stand_in._create_function = _create_function
+    sys.modules["dill"], sys.modules["dill._dill"] = types.ModuleType("dill"), stand_in
+    try:
+        path = tmp_path / "hooks.pkl"
+        with path.open("wb") as file:
+            pickle.dump({"hook": Crafted(_create_function, b"code", {"globals": 1})}, file)
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+    hook = load_pickle(path)["hook"]
+    assert isinstance(hook, OpaqueRecord) and hook.name.startswith("dill._dill._create_function")
+    assert not marker.exists()
