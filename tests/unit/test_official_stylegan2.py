@@ -157,3 +157,22 @@ def test_foreign_pickle_is_refused_with_what_gan_zoo_reads(tmp_path):
     text.write_text("hello")
     with pytest.raises(CheckpointError, match="neither a gan-zoo checkpoint nor an official network file"):
         read_official(text)
+
+
+def test_eval_measures_the_pickle_and_records_its_hash(official_file, tmp_path):
+    import hashlib
+    import json
+    import math
+
+    from tests.unit.metrics_support import write_inception_weights
+
+    _, path = official_file
+    weights, digest = write_inception_weights(tmp_path)
+    common = [f"ckpt={path}", f"++weights.inception={weights}", f"++weights_sha256.inception={digest}", f"cache_dir={tmp_path / 'cache'}",
+              "batch_size=8", "num_workers=0", "sample_block=8", "metrics=[fid8]"]
+    no_data = run_cli_in_process("eval", *common, cwd=tmp_path, check=False)
+    assert no_data.returncode == 2 and "pass data=<name>" in no_data.stderr and "16 px" in no_data.stderr
+    run_cli_in_process("eval", *common, "data=shapes", "data.resolution=16", f"output={tmp_path / 'm.jsonl'}", cwd=tmp_path)
+    line = json.loads((tmp_path / "m.jsonl").read_text().splitlines()[0])
+    assert line["metric"] == "fid8" and math.isfinite(line["value"]) and line["family"] == "stylegan2"
+    assert line["checkpoint_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
