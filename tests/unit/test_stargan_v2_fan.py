@@ -1,6 +1,7 @@
 """The frozen FAN landmark network of the StarGAN v2 face models: the official parameter count and
-state-dict keys, loading a file in the official wing.ckpt format, the face masks computed from its
-heatmaps (checked by hand on constructed heatmaps), and the errors for missing or foreign files."""
+state-dict keys, the CoordConv coordinate grid (the official formula, bit for bit), loading a file in
+the official wing.ckpt format, the face masks computed from its heatmaps (checked by hand on
+constructed heatmaps), and the errors for missing or foreign files."""
 
 from pathlib import Path
 
@@ -8,10 +9,10 @@ import pytest
 import torch
 
 from gan_zoo.errors import ConfigError
-from gan_zoo.models.stargan_v2.fan import FAN
+from gan_zoo.models.stargan_v2.fan import FAN, coordinate_channels
 from gan_zoo.models.stargan_v2.landmarks import FanFaceMasker, load_face_masker, masks_from_heatmaps
 
-OFFICIAL_FAN_PARAMETERS = 6_333_603  # SPECS.md §5.4; the official solver prints "Number of parameters of fan: 6333603"
+OFFICIAL_FAN_PARAMETERS = 6_333_603  # the official solver (clovaai/stargan-v2 `core/solver.py`) prints "Number of parameters of fan: 6333603"
 
 
 @pytest.fixture(autouse=True)
@@ -51,6 +52,37 @@ def test_the_official_parameter_count_and_state_dict_keys() -> None:
     assert sorted(k for k in keys if k.startswith("m0.b") and k.endswith(".conv1.weight")) == sorted(
         f"m0.{name}.conv1.weight" for name in ["b1_4", "b2_4", "b3_4", "b1_3", "b2_3", "b3_3", "b1_2", "b2_2", "b3_2",
                                                "b1_1", "b2_1", "b3_1", "b2_plus_1"])
+
+
+@pytest.mark.parametrize("size", [64, 256])
+def test_coordinate_grid_is_the_official_formula_bit_for_bit(size: int) -> None:
+    # clovaai/stargan-v2 `core/wing.py` (AddCoordsTh): float(i) / (size - 1) * 2 - 1, rows then columns,
+    # then the radius divided by its maximum. linspace(-1, 1, size) rounds differently at many entries.
+    ramp = torch.arange(size).float() / (size - 1) * 2 - 1
+    linspace = torch.linspace(-1.0, 1.0, size)
+    assert not torch.equal(ramp, linspace)  # so the check below can tell the two apart
+    rows, cols = ramp[:, None].expand(size, size), ramp[None, :].expand(size, size)
+    radius = torch.sqrt(rows**2 + cols**2)
+    grid = coordinate_channels(size)
+    assert grid.shape == (1, 3, size, size) and grid.dtype == torch.float32
+    assert torch.equal(grid[0, 0], rows) and torch.equal(grid[0, 1], cols)
+    assert torch.equal(grid[0, 2], radius / radius.max())
+    assert not torch.equal(grid[0, 0, :, 0], linspace)
+
+
+def test_the_coordconvs_see_the_official_grid() -> None:
+    fan = FAN()
+    assert torch.equal(fan.conv1.coords, coordinate_channels(256))  # the stem, at 256 px
+    assert torch.equal(fan.m0.coordconv.coords, coordinate_channels(64))  # the hourglass, at 64 px
+    # the appended channels are exactly these: a 1x1 conv that passes channel 3 + k through reads them back
+    conv = fan.m0.coordconv
+    with torch.no_grad():
+        conv.conv.weight.zero_()
+        conv.conv.bias.zero_()
+        for k in range(3):
+            conv.conv.weight[k, 256 + k] = 1.0
+        out = conv(torch.randn(2, 256, 64, 64))
+    assert torch.equal(out[:, :3], coordinate_channels(64).expand(2, -1, -1, -1))
 
 
 def test_a_file_in_the_official_format_loads_and_gives_frozen_masks(tmp_path) -> None:

@@ -1,13 +1,21 @@
-"""The StarGAN v2 GANModule: the four-step iteration, the diversity schedule, EMA of G/F/E, the
-landmark network (errors, a face-model step), and the translation interfaces (sample, reference grid, eval_fakes)."""
+"""The StarGAN v2 GANModule: the four-step iteration, the diversity schedule, EMA of G/F/E (started
+from PyTorch's default initialisation as the official code does, updated in the official lerp form),
+the landmark network (errors, a face-model step), and the translation interfaces (sample, reference
+grid, eval_fakes)."""
+
+import math
 
 import pytest
 import torch
 
 from gan_zoo.errors import ConfigError
+from gan_zoo.models.stargan_v2.blocks import he_init
+from gan_zoo.models.stargan_v2.encoder import Discriminator, StyleEncoder
 from gan_zoo.models.stargan_v2.fan import FAN
+from gan_zoo.models.stargan_v2.generator import Generator
 from gan_zoo.models.stargan_v2.landmarks import FanFaceMasker
 from gan_zoo.models.stargan_v2.losses import lambda_ds_at
+from gan_zoo.models.stargan_v2.mapping import MappingNetwork
 from gan_zoo.models.stargan_v2.module import StarGANv2Module
 from gan_zoo.registry import model_class
 
@@ -20,12 +28,12 @@ def tiny_module(**kwargs) -> StarGANv2Module:
     return module
 
 
-def batch(n: int = 4) -> dict[str, torch.Tensor]:
+def batch(n: int = 4, size: int = 16) -> dict[str, torch.Tensor]:
     return {
-        "image": torch.rand(n, 3, 16, 16) * 2 - 1,
+        "image": torch.rand(n, 3, size, size) * 2 - 1,
         "label": torch.arange(n) % 3,
-        "ref_image": torch.rand(n, 3, 16, 16) * 2 - 1,
-        "ref_image2": torch.rand(n, 3, 16, 16) * 2 - 1,
+        "ref_image": torch.rand(n, 3, size, size) * 2 - 1,
+        "ref_image2": torch.rand(n, 3, size, size) * 2 - 1,
         "ref_label": (torch.arange(n) + 1) % 3,
     }
 
@@ -84,7 +92,7 @@ def test_each_step_updates_exactly_its_networks() -> None:
 
 
 def test_a_training_step_runs_four_steps_then_the_ema_of_g_f_e() -> None:
-    module = tiny_module(ema={"beta": 0.5})
+    module = tiny_module(ema={"beta": 0.9})
     without_trainer(module)
     nets = {name: snapshot(getattr(module, name)) for name in ("G", "F", "E", "D", "G_ema", "F_ema", "E_ema")}
     module.training_step(batch(), 0)
@@ -94,10 +102,54 @@ def test_a_training_step_runs_four_steps_then_the_ema_of_g_f_e() -> None:
     for ema_name, name in (("G_ema", "G"), ("F_ema", "F"), ("E_ema", "E")):
         ema, net, before = getattr(module, ema_name), getattr(module, name), nets[ema_name]
         for (key, p_ema), p in zip(ema.named_parameters(), net.parameters(), strict=True):
-            torch.testing.assert_close(p_ema, before[key] + 0.5 * (p.detach() - before[key]))
+            # bit for bit the official moving_average: torch.lerp(param, ema, beta)
+            assert torch.equal(p_ema, torch.lerp(p.detach(), before[key], 0.9)), (ema_name, key)
     assert set(module._step_losses) >= {"loss/D_latent", "loss/D_reference", "loss/G_latent", "loss/G_reference", "loss/lambda_ds"}
     # every trainable parameter is trainable again after the step; the unused face shortcuts stay frozen
     assert all(p.requires_grad for net in module.networks().values() for p in net.parameters())
+
+
+STATS = {"resolution": 16, "num_domains": 2, "channel_base": 256, "max_conv_dim": 64, "mapping_hidden": 256, "style_dim": 8, "latent_dim": 4}
+
+
+def fresh_networks(w_hpf: float = 0) -> dict[str, torch.nn.Module]:
+    """G, F, E, D built in the module's order with PyTorch's default initialisation (nothing else)."""
+    shared = {"max_conv_dim": 64, "channel_base": 256, "channels": 3}
+    return {"G": Generator(16, 8, w_hpf=w_hpf, **shared), "F": MappingNetwork(4, 8, 2, 256),
+            "E": StyleEncoder(16, 8, 2, **shared), "D": Discriminator(16, 2, **shared)}
+
+
+@pytest.mark.parametrize("w_hpf", [0, 1])
+def test_ema_networks_start_from_the_default_init_not_from_g(w_hpf: float) -> None:
+    # clovaai/stargan-v2: build_model deep-copies G, F and E as built (default init), then builds the
+    # FAN (face models), and only then does the solver apply He init to G, F, E and D.
+    torch.manual_seed(3)
+    module = StarGANv2Module(**STATS, w_hpf=w_hpf)
+    torch.manual_seed(3)
+    fresh = fresh_networks(w_hpf)
+    for name in ("G", "F", "E"):
+        ema, net = getattr(module, f"{name}_ema"), getattr(module, name)
+        for key, value in fresh[name].state_dict().items():
+            assert torch.equal(ema.state_dict()[key], value), (name, key)
+        assert any(not torch.equal(a, b) for a, b in zip(ema.parameters(), net.parameters(), strict=True)), name
+        assert not ema.training and not any(p.requires_grad for p in ema.parameters())
+    if w_hpf > 0:
+        FAN()  # the official build_model's FAN draws its default init here
+    for net in fresh.values():
+        net.apply(he_init)
+    for name, net in fresh.items():  # the trained networks: He init after those draws
+        for key, value in net.state_dict().items():
+            assert torch.equal(getattr(module, name).state_dict()[key], value), (name, key)
+    # the statistics tell the two inits apart: default Linear U(±1/√fan_in) with non-zero biases
+    # (std 1/√(3·fan_in)) for F_ema, Kaiming normal (std √(2/fan_in)) with zero biases for F
+    ema_layer, layer = module.F_ema.shared[2], module.F.shared[2]
+    assert abs(float(ema_layer.weight.std()) - 1 / math.sqrt(3 * 256)) < 0.002
+    assert float(ema_layer.weight.abs().max()) <= 1 / math.sqrt(256) and float(ema_layer.bias.abs().max()) > 0
+    assert abs(float(layer.weight.detach().std()) - math.sqrt(2 / 256)) < 0.005 and float(layer.bias.detach().abs().max()) == 0
+    # and they are checkpointed like every other network, so a resume restores them exactly
+    restored = StarGANv2Module(**STATS, w_hpf=w_hpf)
+    restored.load_state_dict(module.state_dict())
+    assert all(torch.equal(a, b) for a, b in zip(restored.G_ema.parameters(), module.G_ema.parameters(), strict=True))
 
 
 def test_diversity_weight_decays_linearly_to_zero_and_resumes_from_cur_nimg() -> None:
@@ -142,11 +194,14 @@ def test_face_model_needs_the_landmark_network_file(tmp_path) -> None:
 def test_a_face_model_trains_a_step_with_the_landmark_masks(tmp_path) -> None:
     fan_path = tmp_path / "wing.ckpt"
     torch.save({"state_dict": FAN().state_dict()}, fan_path)  # random weights in the official file layout
-    module = tiny_module(w_hpf=1, fan_path=str(fan_path))
+    module = tiny_module(w_hpf=1, fan_path=str(fan_path), resolution=32)  # 32 px: the 32 px skip joins
     without_trainer(module)
+    skips = []
+    module.G.hpf.register_forward_pre_hook(lambda _, args: skips.append(args[0].shape[-1]))
     before = {name: snapshot(getattr(module, name)) for name in ("G", "F", "E", "D")}
-    module.training_step(batch(2), 0)  # three FAN runs: the sources, then each step's fakes for the cycle
+    module.training_step(batch(2, size=32), 0)  # three FAN runs: the sources, then each step's fakes for the cycle
     assert int(module.step_count) == 1
+    assert skips and set(skips) == {32}  # the masked high-pass path ran, at 32 px only
     for name, state in before.items():
         assert changed(state, getattr(module, name)), name
     assert all(torch.isfinite(loss) for loss in module._step_losses.values())

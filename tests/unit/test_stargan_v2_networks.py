@@ -1,10 +1,12 @@
 """StarGAN v2 networks: the presets' official parameter counts, AdaIN, per-domain heads, shapes, init,
-the high-pass skip path and the frozen unused shortcuts of the face generator."""
+the high-pass skip path (joining at the absolute feature sizes 32, 64 and 128 px, with the first mask
+at 32) and the frozen unused shortcuts of the face generator."""
 
 import math
 
 import pytest
 import torch
+import torch.nn.functional as F
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
@@ -16,9 +18,9 @@ from gan_zoo.models.stargan_v2.mapping import MappingNetwork
 from gan_zoo.summary import count_parameters
 from gan_zoo.training.build import build_module
 
-# Official counts (SPECS.md §5.4, targets/param_counts.json). The CelebA-HQ generator keeps the 1x1
-# shortcut convs the official code creates but never uses with w_hpf > 0: 43,467,395 in all,
-# 43,295,363 trainable (both accepted by the targets; the trainable one is what gan-zoo summary reports).
+# Official counts (the networks of clovaai/stargan-v2 `core/model.py` at the presets' settings). The
+# CelebA-HQ generator keeps the 1x1 shortcut convs the official code creates but never uses with
+# w_hpf > 0: 43,467,395 in all, 43,295,363 trainable (the trainable one is what gan-zoo summary reports).
 OFFICIAL_TRAINABLE = {
     "paper/stargan_v2_celebahq": {"G": 43295363, "F": 2438272, "E": 20916928, "D": 20852290},
     "paper/stargan_v2_afhq": {"G": 33892995, "F": 3259072, "E": 20949760, "D": 20852803},
@@ -105,6 +107,31 @@ def test_generator_shapes_init_and_high_pass_path() -> None:
     zero_masks = (torch.zeros(2, 1, 8, 8), torch.zeros(2, 1, 8, 8))
     torch.testing.assert_close(face(x, s, zero_masks), without)  # masked-out skips add nothing
     assert not torch.allclose(face(x, s, (torch.ones(2, 1, 8, 8), torch.ones(2, 1, 8, 8))), without)
+
+
+@pytest.mark.parametrize(("img_size", "skip_sizes"), [(16, []), (32, [32]), (64, [32, 64]), (128, [32, 64, 128]), (256, [32, 64, 128])])
+def test_skips_join_at_32_64_and_128_px_whatever_the_image_size(img_size: int, skip_sizes: list[int]) -> None:
+    # The official generator (clovaai/stargan-v2 `core/model.py`) adds the masked high-pass skips where
+    # a decoder block's output is 32, 64 or 128 px wide (absolute), the first mask at 32 and the
+    # second at 64 and 128, each mask bilinearly resized (align_corners=False) and multiplied with the
+    # last encoder-block input of that size. Rebuild that from hooks and compare exactly.
+    generator = Generator(img_size, style_dim=4, max_conv_dim=8, w_hpf=1, channel_base=img_size * 2)
+    encoder_inputs: dict[int, torch.Tensor] = {}
+    for block in generator.encode:
+        block.register_forward_pre_hook(lambda _, args: encoder_inputs.__setitem__(args[0].shape[-1], args[0]))
+    filtered: list[torch.Tensor] = []
+    generator.hpf.register_forward_pre_hook(lambda _, args: filtered.append(args[0]))
+    masks = (torch.rand(2, 1, 256, 256), torch.rand(2, 1, 256, 256))
+    x, s = torch.randn(2, 3, img_size, img_size), torch.randn(2, 4)
+    generator(x, s, masks)
+    assert [f.shape[-1] for f in filtered] == skip_sizes
+    for f in filtered:
+        size = f.shape[-1]
+        mask = masks[0] if size == 32 else masks[1]
+        assert torch.equal(f, F.interpolate(mask, size=size, mode="bilinear", align_corners=False) * encoder_inputs[size])
+    filtered.clear()
+    generator(x, s)  # no masks: no skip path
+    assert filtered == []
 
 
 def test_unused_shortcuts_of_the_face_generator_are_frozen_and_the_rest_trains() -> None:

@@ -1,2 +1,2 @@
 """StarGAN v2 (Choi et al. 2020): multi-domain image-to-image translation with latent- and
-reference-guided styles. Facts: SPECS.md §5; the official code is not copied (non-commercial licence)."""
+reference-guided styles. Facts: the paper and clovaai/stargan-v2; the official code is not copied (non-commercial licence)."""

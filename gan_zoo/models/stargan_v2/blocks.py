@@ -1,4 +1,4 @@
-"""The building blocks of every StarGAN v2 network (SPECS.md §5.1).
+"""The building blocks of every StarGAN v2 network (clovaai/stargan-v2 `core/model.py`).
 
 ResBlk (G's encoder, E, D), AdaIN and AdainResBlk (G's decoder), and the high-pass filter of the
 face models' skip path. Both residual blocks add their shortcut and residual and divide by √2 so

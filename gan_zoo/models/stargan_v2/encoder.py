@@ -1,4 +1,4 @@
-"""The style encoder E and the discriminator D, which share one trunk shape (SPECS.md §5.1).
+"""The style encoder E and the discriminator D, which share one trunk shape (clovaai/stargan-v2 `core/model.py`).
 
 Trunk: conv3x3 from RGB, log2(img_size) − 2 downsampling ResBlks (channels doubling up to
 `max_conv_dim`, ending at 4x4), LeakyReLU, a valid 4x4 conv to 1x1, LeakyReLU. E ends in one linear

@@ -10,6 +10,10 @@ every source with the style of every reference; the official grid `reference.png
 and the sources, then per reference the reference and the translations). A reference's domain is
 its parent folder's name (as `ref/<domain>/x.jpg`, the official layout) or `domain=`. interpolate:
 the sources under a style walking linearly between the seeds' styles, as frames, GIF and MP4.
+
+ckpt may be an official `*_nets_ema.ckpt` (gan_zoo.official.stargan_v2_ckpt): the grids are those of
+clovaai/stargan-v2 `core/utils.py` translate_using_latent (psi 1) and translate_using_reference,
+with z drawn per seed instead of from the global generator.
 """
 
 from pathlib import Path
@@ -28,7 +32,6 @@ from gan_zoo.generate.interpolate import path_positions
 from gan_zoo.generate.output import OutputDir
 from gan_zoo.generate.seeds import parse_int_list
 from gan_zoo.models.stargan_v2.module import StarGANv2Module, to_uint8
-from gan_zoo.training.checkpoint_io import load_checkpoint_file
 
 MODES = ("latent", "reference", "interpolate")
 
@@ -76,13 +79,25 @@ def chosen_domains(cfg: DictConfig, names: list[str] | None, num_domains: int) -
     return [domain_index(cfg.domain, names, num_domains)]
 
 
+def folder_domains(files: list[Path], num_domains: int) -> list[str] | None:
+    """For a model without domain names (official checkpoints store none): the references' folder
+    names in sorted order, as the official sample mode numbers them (torchvision ImageFolder on
+    --ref_dir), when there are exactly as many folders as domains; None otherwise."""
+    folders = sorted({f.parent.name for f in files})
+    return folders if len(folders) == num_domains else None
+
+
 def reference_domains(files: list[Path], cfg: DictConfig, names: list[str] | None, num_domains: int) -> Tensor:
     if cfg.get("domain") is not None:
         return torch.full((len(files),), domain_index(cfg.domain, names, num_domains))
+    if not names and (names := folder_domains(files, num_domains)) is not None:
+        print(f"gan-zoo generate: the model has no domain names; the reference folders {', '.join(names)} are domains "
+              f"0..{num_domains - 1} in sorted order, as the official sample mode numbers them")
     if not names or any(f.parent.name not in names for f in files):
+        unnamed = "" if names else f" (this model has no domain names: give {num_domains} folders, or +overrides.domain_names=[...] with an official file)"
         raise ConfigError(
             f"the domain of reference {files[0]} is unknown: put references in folders named by domain "
-            f"({', '.join(names or [])}) or pass domain=NAME_OR_INDEX"
+            f"({', '.join(names or [])}){unnamed} or pass domain=NAME_OR_INDEX"
         )
     return torch.tensor([names.index(f.parent.name) for f in files])
 
@@ -106,7 +121,7 @@ def seed_styles(module: StarGANv2Module, seeds: list[int], domain: int) -> Tenso
 def run(cfg: DictConfig, module: StarGANv2Module, ckpt: Path, device: torch.device) -> list[Path]:
     if cfg.mode not in MODES:
         raise ConfigError(f"mode={cfg.mode}: a StarGAN v2 checkpoint generates with mode=latent, reference or interpolate")
-    names = load_checkpoint_file(ckpt).get("gan_zoo", {}).get("domain_names")
+    names = module.domain_names  # from the checkpoint's record, or +overrides.domain_names for an official file
     source_files = image_files(cfg.get("src"), "src")
     sources = load_images(source_files, module.G_ema.img_size)
     outdir = cfg.outdir or ckpt.parent.parent / "generated" / ckpt.stem / str(cfg.mode)

@@ -1,11 +1,14 @@
-"""The StarGAN v2 generator: an encoder of ResBlks and a decoder of AdaIN ResBlks (SPECS.md §5.1).
+"""The StarGAN v2 generator: an encoder of ResBlks and a decoder of AdaIN ResBlks (clovaai/stargan-v2 `core/model.py`).
 
 The encoder halves the resolution log2(img_size) − 4 times (one more for the face models, w_hpf > 0;
 `downsamplings` overrides it, e.g. for small images, where the official count leaves a bottleneck too
 fine to change shapes) while doubling channels up to `max_conv_dim`, then two more blocks keep the size; the decoder
 mirrors it, each block styled by s. With w_hpf > 0 the decoder blocks output their residual alone
-and, at 1/8, 1/4 and 1/2 of the image size, the encoder's features at that size pass through a
-high-pass filter, masked by the landmark network's face masks, and are added back.
+and, wherever a decoder block's output is 32, 64 or 128 px wide (absolute sizes, as in
+clovaai/stargan-v2 `core/model.py` Generator.forward, whatever the image size), the encoder's features
+at that size pass through a high-pass filter, masked by the landmark network's face masks, and are
+added back: at 256 px that is 1/8, 1/4 and 1/2 of the image; a 64 px generator has skips at 32 and
+64 only, a 512 px one none at 256.
 """
 
 import math
@@ -14,6 +17,11 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_zoo.models.stargan_v2.blocks import AdainResBlk, HighPass, ResBlk
+
+# Feature sizes (px, absolute) where the masked high-pass skips join the decoder, as the official
+# generator hard-codes them; the first face mask gates the 32 px skip, the second the others.
+SKIP_SIZES = (32, 64, 128)
+FIRST_MASK_SIZE = 32
 
 
 def first_channels(img_size: int, channel_base: int) -> int:
@@ -56,8 +64,6 @@ class Generator(nn.Module):
             self.decode.insert(0, AdainResBlk(dim_out, dim_out, style_dim, w_hpf=w_hpf))
         if w_hpf > 0:
             self.hpf = HighPass(w_hpf)
-        # Sizes where the skip path joins (32, 64, 128 at 256 px); the first uses the first mask.
-        self.skip_sizes = (img_size // 8, img_size // 4, img_size // 2)
 
     def forward(
         self,
@@ -73,14 +79,16 @@ class Generator(nn.Module):
         x = self.from_rgb(x)
         cache = {}
         for block in self.encode:
-            if masks is not None and x.shape[-1] in self.skip_sizes:
+            # Each block's input is kept (the last one's output never is); without downsamplings
+            # the same size repeats and the last input at that size wins, as in the official code.
+            if masks is not None and x.shape[-1] in SKIP_SIZES:
                 cache[x.shape[-1]] = x
             x = block(x)
         for block in self.decode:
             x = block(x, s)
             size = x.shape[-1]
-            if masks is not None and size in self.skip_sizes:
-                mask = masks[0] if size == self.skip_sizes[0] else masks[1]
-                mask = F.interpolate(mask, size=size, mode="bilinear")
+            if masks is not None and size in SKIP_SIZES:
+                mask = masks[0] if size == FIRST_MASK_SIZE else masks[1]
+                mask = F.interpolate(mask, size=size, mode="bilinear")  # align_corners=False, as the official
                 x = x + self.hpf(mask * cache[size])
         return self.to_rgb(x)

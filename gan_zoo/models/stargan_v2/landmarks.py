@@ -107,11 +107,15 @@ class FanFaceMasker:
 
 def fan_state_dict(stored: Any, file: Path) -> dict[str, Tensor]:
     """The FAN weights inside a loaded file: the official wing.ckpt keeps them under 'state_dict'
-    (an official *_nets_ema.ckpt of a face model under 'fan'); a bare state dict is taken as is."""
+    (an official *_nets_ema.ckpt of a face model under 'fan', with nn.DataParallel's 'module.' prefix
+    when saved from the wrapper); a bare state dict is taken as is."""
     if isinstance(stored, dict):
         for key in ("state_dict", "fan"):
-            if isinstance(stored.get(key), dict):
-                return stored[key]
+            weights = stored.get(key)
+            if isinstance(weights, dict):
+                if weights and all(str(k).startswith("module.") for k in weights):
+                    return {k[len("module."):]: v for k, v in weights.items()}
+                return weights
         if all(isinstance(v, Tensor) for v in stored.values()):
             return stored
     raise ConfigError(f"model.fan_path={file} holds no FAN state dict (no 'state_dict' entry); {_HOW_TO_GET}")
@@ -145,7 +149,8 @@ def load_fan(file: Path) -> FAN:
 def load_face_masker(path: str | None, device: torch.device) -> FaceMasker:
     """The face masks of the FAN stored at `path`, or a ConfigError saying what is missing."""
     if path in (None, ""):
-        raise ConfigError(f"model.w_hpf > 0 needs the frozen FAN landmark network: set model.fan_path=/path/to/wing.ckpt ({_HOW_TO_GET})")
+        raise ConfigError(f"model.w_hpf > 0 needs the frozen FAN landmark network: set model.fan_path=/path/to/wing.ckpt, or "
+                          f"+overrides.fan_path=/path/to/wing.ckpt with an official checkpoint file ({_HOW_TO_GET})")
     file = Path(path).expanduser()
     if not file.is_file():
         raise ConfigError(f"model.fan_path={file} does not exist; {_HOW_TO_GET}")

@@ -1,4 +1,4 @@
-"""StarGAN v2 loss terms as small pure functions (SPECS.md §5.2).
+"""StarGAN v2 loss terms as small pure functions (clovaai/stargan-v2 `core/solver.py`).
 
 Adversarial: non-saturating BCE-with-logits; R1 on reals: 0.5 · mean over the batch of ‖∇ₓD(x)‖²;
 style reconstruction, cycle consistency and diversity sensitivity are mean absolute differences.

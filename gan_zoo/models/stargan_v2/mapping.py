@@ -1,4 +1,4 @@
-"""The mapping network F: z -> one style code per domain, the target domain's selected (SPECS.md §5.1).
+"""The mapping network F: z -> one style code per domain, the target domain's selected (clovaai/stargan-v2 `core/model.py`).
 
 A shared trunk of four Linear+ReLU layers, then per domain three Linear+ReLU layers and a linear
 output. Every head is computed and one is picked per sample, so a head receives gradients only

@@ -1,4 +1,4 @@
-"""StarGAN v2 as a GANModule: the official four-step iteration, EMA of G, F and E (SPECS.md §5.2-5.3).
+"""StarGAN v2 as a GANModule: the official four-step iteration, EMA of G, F and E (clovaai/stargan-v2 `core/solver.py`).
 
 Per iteration, in the official order, on one batch (sources `image`/`label`, references
 `ref_image`/`ref_image2` of domain `ref_label`, which is the target domain) and one pair of latents:
@@ -8,7 +8,10 @@ Per iteration, in the official order, on one batch (sources `image`/`label`, ref
 3. G, F and E together, latent-guided: adversarial + style reconstruction + cycle − λ_ds · diversity.
 4. G alone, reference-guided: the same with reference styles.
 
-then G_ema, F_ema and E_ema move towards G, F and E with a fixed beta. Each step runs one backward
+then G_ema, F_ema and E_ema move towards G, F and E with a fixed beta. As in the official code, the
+EMA networks start from PyTorch's default initialisation (copies made before He init is applied to
+G, F, E and D), not from G's initial weights. Built right after torch.manual_seed(s), the initial
+G, F, E, D and EMA weights equal those the official main.py builds with --seed s. Each step runs one backward
 and steps its optimizers only; the networks of the other optimizers are frozen meanwhile, so they
 neither change nor spend time on gradients. λ_ds decays linearly to 0 over `ds_kimg` and is
 computed from `cur_nimg`, so a resumed run uses exactly the value the uninterrupted one would.
@@ -26,6 +29,7 @@ from gan_zoo.errors import ConfigError
 from gan_zoo.models.base import GANModule
 from gan_zoo.models.stargan_v2.blocks import he_init
 from gan_zoo.models.stargan_v2.encoder import Discriminator, StyleEncoder
+from gan_zoo.models.stargan_v2.fan import FAN
 from gan_zoo.models.stargan_v2.generator import Generator
 from gan_zoo.models.stargan_v2.landmarks import FaceMasker, load_face_masker
 from gan_zoo.models.stargan_v2.losses import adversarial_loss, lambda_ds_at, mean_abs, r1_penalty
@@ -87,9 +91,14 @@ class StarGANv2Module(GANModule):
         self.F = MappingNetwork(latent_dim, style_dim, num_domains, mapping_hidden)
         self.E = StyleEncoder(resolution, style_dim, num_domains, **shared)
         self.D = Discriminator(resolution, num_domains, **shared)
+        self.init_ema()  # before he_init: the official build_model copies the default-initialised nets
+        if self.w_hpf > 0:
+            # The official build_model then builds the FAN (default init, overwritten by wing.ckpt)
+            # before the solver's he_init: building one and dropping it draws the same random
+            # numbers, so a seed gives the official initial weights with the face models too.
+            FAN()
         for net in self.networks().values():
             net.apply(he_init)
-        self.init_ema()
         self.lr, self.f_lr, self.betas, self.weight_decay, self.eps = lr, f_lr, tuple(betas), weight_decay, eps
         self._face_masker: list[FaceMasker] = []  # loaded on first use; a list keeps it out of the state dict
         self.preview_sources: Tensor | None = None  # set from the data set in setup(); see sample()
@@ -101,15 +110,19 @@ class StarGANv2Module(GANModule):
     # ---- EMA of G, F and E -----------------------------------------------------------------------
 
     def init_ema(self) -> None:
+        """Copies of G, F and E as they are now; __init__ calls it before He init (see the docstring)."""
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
         self.F_ema = copy.deepcopy(self.F).eval().requires_grad_(False)
         self.E_ema = copy.deepcopy(self.E).eval().requires_grad_(False)
 
     @torch.no_grad()
     def update_ema(self, global_batch: int) -> None:
-        weight = 1.0 - self.ema_beta(global_batch)
+        beta = self.ema_beta(global_batch)
         for ema, net in ((self.G_ema, self.G), (self.F_ema, self.F), (self.E_ema, self.E)):
-            torch._foreach_lerp_(list(ema.parameters()), [p.detach() for p in net.parameters()], weight)
+            averages = list(ema.parameters())
+            # lerp(param, ema, beta), the official `moving_average` form: the equal ema + (1 − beta)·(param − ema)
+            # rounds differently (1 − beta is not exact in float32): a third of the entries after one update.
+            torch._foreach_copy_(averages, torch._foreach_lerp([p.detach() for p in net.parameters()], averages, beta))
 
     def setup(self, stage: str) -> None:
         super().setup(stage)  # compiles the trainable networks and G_ema when asked
@@ -128,6 +141,10 @@ class StarGANv2Module(GANModule):
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         super().on_save_checkpoint(checkpoint)
         checkpoint["gan_zoo"]["domain_names"] = self.domain_names
+
+    def restore_record(self, record: dict[str, Any]) -> None:
+        if record.get("domain_names") is not None:
+            self.domain_names = list(record["domain_names"])
 
     # ---- the face masks of the high-pass path --------------------------------------------------
 
