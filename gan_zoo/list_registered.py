@@ -1,4 +1,4 @@
-"""`gan-zoo list`: registered model families, data sets, experiment presets and metrics."""
+"""`gan-zoo list`: registered model families, data sets, experiment presets, metrics and official file formats."""
 
 from pathlib import Path
 
@@ -6,6 +6,7 @@ import hydra
 from omegaconf import DictConfig
 
 from gan_zoo.config_dir import CONFIG_DIR
+from gan_zoo.official.formats import FORMATS
 from gan_zoo.registry import list_metrics, list_models
 
 
@@ -20,6 +21,7 @@ def listing() -> dict[str, list[str]]:
         "data": config_options("data"),
         "experiments": config_options("experiment"),
         "metrics": list_metrics(),
+        "official formats (gan-zoo import / ckpt=)": [f"{fmt.name}: {fmt.description}" for fmt in FORMATS],
     }
 
 

@@ -43,7 +43,7 @@ def test_subcommands_take_help_and_cfg_job(cli_in_process, tmp_path):
 def test_list_names_models_data_experiments_metrics(cli_in_process, tmp_path):
     out = cli_in_process("list", cwd=tmp_path).stdout
     for expected in ("models:", "pggan", "data:", "shapes", "digits", "ffhq", "experiments:", "smoke/pggan",
-                     "paper/pggan_celebahq1024", "metrics:"):
+                     "paper/pggan_celebahq1024", "metrics:", "official formats", "nvlabs-pytorch-stylegan2", "nvlabs-spade"):
         assert expected in out
     assert list(tmp_path.iterdir()) == []
 
