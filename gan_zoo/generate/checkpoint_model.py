@@ -36,4 +36,5 @@ def load_module(path: str | Path, device: torch.device) -> tuple[GANModule, dict
             f"(missing {missing[:3]}..., unexpected {unexpected[:3]}...); use the gan-zoo version that trained it"
         )
     module.run_identity = {k: record.get(k) for k in ("experiment", "model_target")}
+    module.restore_record(record)
     return module.to(device).eval(), record

@@ -270,6 +270,10 @@ class GANModule(L.LightningModule):
         upgrade_checkpoint(checkpoint, self)
         self._pending_rng_states = checkpoint.get("gan_zoo", {}).get("rng_states")
 
+    def restore_record(self, record: dict[str, Any]) -> None:
+        """Take back what the family keeps in the checkpoint's gan-zoo record rather than its state dict;
+        the loaders of generate, eval and official files call it. Nothing by default."""
+
     def upgrade_state_dict(self, state_dict: dict[str, Tensor], version: int) -> None:
         """Rewrite, in place, a state dict of checkpoint format `version` into the current format.
 

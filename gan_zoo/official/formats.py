@@ -35,6 +35,8 @@ FORMATS: tuple[OfficialFormat, ...] = (
                    "NVlabs/SPADE checkpoint folders (checkpoints/<name>/ with {epoch}_net_G.pth, _D, _E and opt.txt)"),
     OfficialFormat("nvlabs-spade-g", "gan_zoo.official.spade_folder", "torch",
                    "an NVlabs/SPADE {epoch}_net_G.pth (its folder's opt.txt and D/E files are read beside it)"),
+    OfficialFormat("clovaai-stargan-v2", "gan_zoo.official.stargan_v2_ckpt", "torch",
+                   "clovaai/stargan-v2 checkpoints ({step}_nets_ema.ckpt as released for CelebA-HQ and AFHQ, {step}_nets.ckpt)"),
 )
 
 

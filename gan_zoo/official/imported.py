@@ -21,6 +21,7 @@ class ImportedNetworks:
     networks: tuple[str, ...] = ("G", "D", "G_ema")  # prefixes the file provided; each must load key for key
     notes: list[str] = field(default_factory=list)  # what the user should know (defaults assumed, parts absent)
     data: dict[str, Any] = field(default_factory=dict)  # what the file says of its training data (resolution, labels)
+    record: dict[str, Any] = field(default_factory=dict)  # entries of the gan-zoo record the family reads back (StarGAN v2: domain_names)
 
 
 def require(condition: bool, source: Path | str, message: str) -> None:

@@ -140,6 +140,7 @@ def imported_record(imported: ImportedNetworks, source: Path) -> dict[str, Any]:
         "experiment": f"{IMPORTED_EXPERIMENT_PREFIX}{source.name}",
         "cur_nimg": 0,
         "format_version": CHECKPOINT_FORMAT_VERSION,
+        **imported.record,
         "imported_from": {"file": str(source), "format": imported.source_format, "networks": list(imported.networks),
                           "data": imported.data, "notes": list(imported.notes)},
     }
@@ -167,4 +168,5 @@ def load_any_module(path: str | Path, device: torch.device, overrides: dict[str,
     module = module_from_imported(imported, path)
     record = imported_record(imported, path)
     module.run_identity = {"experiment": record["experiment"], "model_target": imported.model_target}
+    module.restore_record(record)
     return module.to(device).eval(), record

@@ -16,6 +16,7 @@ clovaai/stargan-v2 `core/utils.py` translate_using_latent (psi 1) and translate_
 with z drawn per seed instead of from the global generator.
 """
 
+import sys
 from pathlib import Path
 
 import torch
@@ -92,7 +93,7 @@ def reference_domains(files: list[Path], cfg: DictConfig, names: list[str] | Non
         return torch.full((len(files),), domain_index(cfg.domain, names, num_domains))
     if not names and (names := folder_domains(files, num_domains)) is not None:
         print(f"gan-zoo generate: the model has no domain names; the reference folders {', '.join(names)} are domains "
-              f"0..{num_domains - 1} in sorted order, as the official sample mode numbers them")
+              f"0..{num_domains - 1} in sorted order, as the official sample mode numbers them", file=sys.stderr)
     if not names or any(f.parent.name not in names for f in files):
         unnamed = "" if names else f" (this model has no domain names: give {num_domains} folders, or +overrides.domain_names=[...] with an official file)"
         raise ConfigError(
