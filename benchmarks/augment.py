@@ -1,4 +1,5 @@
-"""Throughput of the ADA augmentation pipeline (gan_zoo.augment.AugmentPipe), PERF.md §2 style.
+"""Throughput of the ADA augmentation pipeline (gan_zoo.augment.AugmentPipe), reported like
+the other benchmarks (one JSON line per measurement and a results/ CSV row, see benchmarks/README.md).
 
     python benchmarks/augment.py [--resolutions 64,256 --batch 32 --preset bgc --p 0.5 --iters 5 --repeats 3]
 

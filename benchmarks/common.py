@@ -2,7 +2,7 @@
 
 Each measurement is printed as one JSON line (keys `s_per_kimg`, `img_per_s`, `peak_mem_mb`,
 `iters`, `device`, `dtype` at least) and appended as one row to `benchmarks/results/<name>.csv`,
-so a run on another machine adds rows instead of replacing them (PERF.md §2).
+so a run on another machine adds rows instead of replacing them (benchmarks/README.md).
 """
 
 import csv
@@ -36,7 +36,8 @@ CSV_COLUMNS = (
     "iters", "repeats", "extra",
 )
 
-# Dense bf16 peak FLOP/s for MFU (PERF.md §1); matched against torch.cuda.get_device_name().
+# Dense bf16 tensor-core peak FLOP/s for MFU, from NVIDIA's H100 / H200 / A100 datasheets (half their "with sparsity"
+# figures: H100 SXM 1979, H100 PCIe 1513, H200 1979, A100 624 TFLOPS); matched against torch.cuda.get_device_name().
 _PEAK_BF16_FLOPS = (("H100 PCIe", 756e12), ("H100", 989e12), ("H200", 989e12), ("A100", 312e12))
 
 

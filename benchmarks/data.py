@@ -1,4 +1,4 @@
-"""Training-loader throughput from a folder of PNGs vs an NVlabs-style zip (PERF.md §2, `data`).
+"""Training-loader throughput from a folder of PNGs vs an NVlabs-style zip (benchmarks/README.md).
 
     python benchmarks/data.py [--num-images 512 --resolution 256 --batch 32 --workers 0,2 --repeats 3]
 
@@ -13,7 +13,9 @@ plus noise, so their PNG size is close to a photograph's rather than incompressi
 
 Flags: --num-images, --resolution, --batch (images per batch), --workers (comma-separated counts),
 --repeats, --passes (passes over the set per repeat), --csv NAME (default data; `none` = print only).
-PERF.md's target: loader img/s >= 3x the train step's img/s at the paper configs.
+Target (the project's own, so that loading never limits training): loader img/s >= 3x the train step's img/s
+at the paper configs. For scale, the speed table in NVlabs/stylegan2-ada-pytorch's README.md gives 21.6-24.2
+s/kimg (41-46 img/s) for StyleGAN2-ADA on one V100 at 256².
 """
 
 import argparse

@@ -1,4 +1,4 @@
-"""The train step with 1 vs 2 processes, and GANDDPStrategy vs Lightning's stock DDP (PERF.md §2, `ddp`).
+"""The train step with 1 vs 2 processes, and GANDDPStrategy vs Lightning's stock DDP (benchmarks/README.md).
 
     python benchmarks/ddp.py experiment=smoke/pggan data.batch_size=16 [--iters 8 --repeats 3 ...]
 
@@ -17,9 +17,9 @@ img/s compare per image:
                       once since they were already equal): it measures the reducer's extra cost, not a
                       training-correct alternative.
 
-Scaling efficiency = img/s(2 processes) / (2 x img/s(1proc)); PERF.md's GPU target is >= 0.9
-(1.8x). On CPU the 2 processes share the cores the single process already used, so expect about
-0.5 there; `1proc_1thread` shows how much of a rank's time is compute vs communication.
+Scaling efficiency = img/s(2 processes) / (2 x img/s(1proc)); the GPU target (benchmarks/README.md, "Reading
+them") is >= 1.8x one process, i.e. >= 0.9. On CPU the 2 processes share the cores the single process already
+used, so expect about 0.5 there; `1proc_1thread` shows how much of a rank's time is compute vs communication.
 
 Flags: --warmup/--iters/--repeats as train_step.py (defaults 2/8/3), --variants a,b (default: all
 that apply), --csv NAME (default ddp; `none` = print only). GPU variants (trainer=gpu / trainer=ddp

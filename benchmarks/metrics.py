@@ -1,4 +1,4 @@
-"""Metric feature-extraction throughput, ours vs torch-fidelity, and the wall time of an FID (PERF.md §2, `metrics`).
+"""Metric feature-extraction throughput, ours vs torch-fidelity, and the wall time of an FID (benchmarks/README.md).
 
     python benchmarks/metrics.py [--images 64 --resolution 32 --batches 16,64 --repeats 3 --fid-samples 2000]
 

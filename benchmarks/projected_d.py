@@ -1,4 +1,5 @@
-"""Cost of the projected discriminator per feature network (Projected GAN / StyleGAN-XL), PERF.md style.
+"""Cost of the projected discriminator per feature network (Projected GAN / StyleGAN-XL),
+reported like the other benchmarks (benchmarks/README.md).
 
     python benchmarks/projected_d.py [--backbones tf_efficientnet_lite0,deit_base_distilled_patch16_224
                                       --resolutions 16,32 --batch 8 --iters 3 --repeats 3]

@@ -1,4 +1,4 @@
-"""Time full training iterations of any `gan-zoo train` config (PERF.md §2, `train_step`).
+"""Time full training iterations of any `gan-zoo train` config (benchmarks/README.md).
 
     python benchmarks/train_step.py experiment=smoke/pggan data.batch_size=16 [--iters 16 ...]
 

@@ -1,9 +1,11 @@
-"""Blurring every discriminator input early in training (StyleGAN3 / StyleGAN-XL, SPECS.md §7.3).
+"""Blurring every discriminator input early in training (NVlabs/stylegan3, autonomousvision/stylegan-xl).
 
 Sharp details of the first fakes would let the discriminator win at once; a blur that fades out
 lets the generator learn coarse structure first. The official kernel is 2^-(t/σ)² for t in
 [-⌊3σ⌋, ⌊3σ⌋], normalised and separable, with zero padding. That is a Gaussian of standard
 deviation σ/√(2 ln 2), which kornia's `gaussian_blur2d` computes exactly (constant border = zeros).
+Official code: `StyleGAN2Loss.run_D` in NVlabs/stylegan3 `training/loss.py` and `ProjectedGANLoss.run_D`
+in autonomousvision/stylegan-xl `training/loss.py` (σ fading from `blur_init_sigma` over `blur_fade_kimg`).
 """
 
 import math

@@ -1,5 +1,7 @@
 """DiffAugment (Zhao et al. 2020) as Projected GAN and StyleGAN-XL apply it to every discriminator
-input (SPECS.md §6.1): policy 'color,translation,cutout', each draw per sample, all differentiable.
+input: policy 'color,translation,cutout', each draw per sample, all differentiable.
+Official code: autonomousvision/projected-gan `pg_modules/diffaug.py` (the same file is
+autonomousvision/stylegan-xl `training/diffaug.py`).
 
 * color: brightness x + U(-0.5, 0.5); saturation (x - mean_c) · U(0, 2) + mean_c; contrast
   (x - mean_chw) · U(0.5, 1.5) + mean_chw. No clamping: inputs are [-1, 1] or normalised values.

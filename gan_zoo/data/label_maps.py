@@ -1,4 +1,4 @@
-"""Label-map files -> the label indices SPADE one-hots (SPECS.md §4.1), shared by the paired data sets
+"""Label-map files -> the label indices SPADE one-hots (NVlabs/SPADE `data/`), shared by the paired data sets
 and `gan-zoo generate`.
 
 A data set declares `label_nc` labels. Raw file values are shifted down by `label_shift` (ADE20K

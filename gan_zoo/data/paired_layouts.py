@@ -1,4 +1,4 @@
-"""Where the standard semantic-synthesis data sets keep their files (SPECS.md §4.1): each layout
+"""Where the standard semantic-synthesis data sets keep their files (NVlabs/SPADE `data/`): each layout
 function returns the (image, label map, instance map or None) triples of a split, sorted, and fails
 with a DataError naming the first image whose label (or instance) map is missing."""
 

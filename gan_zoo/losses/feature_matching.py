@@ -1,6 +1,6 @@
-"""Discriminator feature matching (pix2pixHD, SPADE; SPECS.md §4.6): L1 between D's intermediate
-features of fakes and of (detached) reals, every layer but the last, summed, divided by the number
-of discriminator scales."""
+"""Discriminator feature matching (pix2pixHD, SPADE): L1 between D's intermediate features of fakes
+and of (detached) reals, every layer but the last, summed, divided by the number of discriminator
+scales (NVlabs/SPADE `models/pix2pix_model.py`, `compute_generator_loss`)."""
 
 import torch
 import torch.nn.functional as F

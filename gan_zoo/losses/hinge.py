@@ -1,5 +1,6 @@
 """Hinge GAN losses (Lim & Ye 2017) as SPADE uses them on multiscale patch discriminators
-(SPECS.md §4.6): each scale's patch map is averaged, then the scales are averaged."""
+(NVlabs/SPADE `models/networks/loss.py` GANLoss, gan_mode 'hinge'): each scale's patch map is
+averaged, then the scales are averaged."""
 
 import torch
 import torch.nn.functional as F

@@ -1,5 +1,6 @@
 """KL divergence of the VAE encoder's posterior N(mu, exp(logvar)) from N(0, 1), summed over the
-batch and latent dimensions as SPADE's KLDLoss does (SPECS.md §4.6; weighted 0.05 by the caller)."""
+batch and latent dimensions as SPADE's KLDLoss does (NVlabs/SPADE `models/networks/loss.py`; weighted
+0.05 by the caller, SPADE's default `--lambda_kld`)."""
 
 from torch import Tensor
 

@@ -1,8 +1,9 @@
-"""VGG19 perceptual loss (pix2pixHD / SPADE `VGGLoss`, SPECS.md §4.6).
+"""VGG19 perceptual loss (pix2pixHD / SPADE `VGGLoss`, NVlabs/SPADE `models/networks/loss.py`).
 
 L1 between VGG19 features of the fake and the (detached) real image at relu1_1, relu2_1, relu3_1,
 relu4_1 and relu5_1 (torchvision `features[0:2]`, `[2:7]`, `[7:12]`, `[12:21]`, `[21:30]`), weighted
-1/32, 1/16, 1/8, 1/4, 1; images go in as they are, in [-1, 1], without ImageNet normalisation.
+1/32, 1/16, 1/8, 1/4, 1; images go in as they are, in [-1, 1], without ImageNet normalisation
+(the slices are SPADE's `VGG19`, NVlabs/SPADE `models/networks/architecture.py`).
 
 The weights are torchvision's ImageNet VGG19 file (`vgg19-dcbb9e9d.pth`), read from a configured
 path or torch.hub's checkpoint folder, never downloaded. Only the `features.*` tensors up to

@@ -1,4 +1,4 @@
-"""Hinge losses over the projected discriminator's per-backbone logits (SPECS.md §6.2, §7.2-7.3).
+"""Hinge losses over the projected discriminator's per-backbone logits (official `ProjectedGANLoss`).
 
 D: relu(1 - D(real)) + relu(1 + D(fake)); G: -D(fake). Each argument is the discriminator's output,
 a list with one [B, L] logits tensor per backbone. How the terms are reduced (`official_loss_scaling`):
@@ -10,6 +10,10 @@ a list with one [B, L] logits tensor per backbone. How the terms are reduced (`o
   list, and the loss sums `row.mean()` over that list: the mean over logits, summed over samples
   and backbones. The loss (and so the gradient before Adam's normalisation) grows with the per-GPU
   batch; reproduce it to match the official runs, e.g. Adam's epsilon relative to the gradients.
+
+Official code: `ProjectedGANLoss` in autonomousvision/projected-gan `training/loss.py` and in
+autonomousvision/stylegan-xl `training/loss.py`; the list of rows is built by stylegan-xl's
+`pg_modules/discriminator.py` (`ProjectedDiscriminator.forward`, `logits += ...`).
 """
 
 import torch

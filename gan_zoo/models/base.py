@@ -1,4 +1,4 @@
-"""GANModule: the training mechanics every family shares (DESIGN.md §4).
+"""GANModule: the training mechanics every family shares (see README, Design).
 
 * Manual optimisation. A training step runs the family's **phases** (e.g. G main, G reg, D main,
   D reg) in order; each names its optimizer and an interval. Lazy regularisation: a phase with

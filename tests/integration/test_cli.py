@@ -16,7 +16,9 @@ SMOKE_EXPERIMENTS = sorted(
     for p in (Path(__file__).resolve().parents[2] / "conf/experiment/smoke").glob("*.yaml")
 )
 
-# Official trainable parameter counts (SPECS.md §1.6, targets/param_counts.json).
+# Official trainable parameter counts, from the layer code of tkarras/progressive_growing_of_gans `networks.py`
+# G_paper/D_paper (every LOD's ToRGB/FromRGB included); the paper (Karras et al. 2018, Appendix A, Table 2)
+# gives 23.1M for each at 1024².
 OFFICIAL_COUNTS = {
     "paper/pggan_celebahq1024": {"G": 23079115, "D": 23087249},
     "paper/pggan_cifar10": {"G": 20719628, "D": 20726785},

@@ -1,4 +1,5 @@
-"""DiffAugment 'color,translation,cutout' (SPECS.md §6.1) and the fading blur of D inputs (§7.3):
+"""DiffAugment 'color,translation,cutout' (autonomousvision/projected-gan `pg_modules/diffaug.py`) and the fading blur
+of D inputs (autonomousvision/stylegan-xl `training/loss.py` run_D, blur_init_sigma 2 / blur_fade_kimg 300 in `train.py`):
 exact semantics of each op, per-sample draws from a generator, differentiability, and the schedule."""
 
 import math

@@ -8,8 +8,8 @@ import torch
 from gan_zoo.models.projected_gan.fastgan import FastGANGenerator
 from gan_zoo.models.projected_gan.fastgan_blocks import ConditionalBatchNorm, NoiseInjection
 
-# All parameters (spectral norm's u and v are buffers): SPECS.md §6.4 at 256 and 1024 px, the rest
-# counted on the official `Generator` of autonomousvision/projected-gan `pg_modules/networks_fastgan.py`.
+# All parameters (spectral norm's u and v are buffers), counted on the official `Generator` of
+# autonomousvision/projected-gan `pg_modules/networks_fastgan.py` (`train.py --cfg fastgan|fastgan_lite` kwargs).
 # Below 256 px the official synthesis also holds feat_256/se_256 (and below 128 px feat_128/se_128),
 # which it never runs: gan-zoo keeps them frozen, so they count in the total but not as trainable.
 OFFICIAL_COUNTS = [

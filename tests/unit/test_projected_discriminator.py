@@ -1,5 +1,5 @@
 """The projected discriminator (Projected GAN, StyleGAN-XL) and the guidance classifier: parameter
-counts of SPECS.md §6.4/§7.4 (built on the meta device), state-dict names, frozen feature networks
+counts of the official code (built on the meta device), state-dict names, frozen feature networks
 in a training step, output shapes, and weight loading from local files only (random weights written
 in timm's formats; the real files are never needed)."""
 
@@ -25,7 +25,11 @@ def one_hot(labels: list[int], c_dim: int) -> torch.Tensor:
     return F.one_hot(torch.tensor(labels), c_dim).float()
 
 
-# ---- counts (SPECS.md §6.4, §7.4) ---------------------------------------------------------------
+# ---- counts -------------------------------------------------------------------------------------
+# Computed by building the official ProjectedDiscriminator: autonomousvision/projected-gan `pg_modules/discriminator.py`
+# with backbone_kwargs=dict(cout=64, expand=True, proj_type=2, num_discs=4, separable=S, cond=C) (its `train.py`),
+# and autonomousvision/stylegan-xl `pg_modules/discriminator.py` with backbones=[deit_base_distilled_patch16_224,
+# tf_efficientnet_lite0] and the same backbone_kwargs (no separable); timm 0.4.12, pretrained=False.
 
 
 @pytest.mark.parametrize(

@@ -94,13 +94,13 @@ def test_registered_phases_and_the_official_adam_settings() -> None:
     assert optimizer_params(g_opt) == {id(p) for p in module.G.parameters() if p.requires_grad}
     assert {n.split(".")[1] for n, p in module.G.named_parameters() if not p.requires_grad} == set(module.G.synthesis.unused_layers)
     assert optimizer_params(d_opt) == {id(p) for p in module.D.discriminator.parameters()}  # only the mini-discs
-    assert sum(p.numel() for p in module.D.parameters() if p.requires_grad) == 10_331_328  # SPECS §6.4, any resolution
+    assert sum(p.numel() for p in module.D.parameters() if p.requires_grad) == 10_331_328  # official D, any resolution
     assert not any(p.requires_grad for p in module.D.feature_network.parameters())
 
     sg2 = tiny_module(**STYLEGAN2)
     g_opt, d_opt = sg2.configure_optimizers()
     assert g_opt.param_groups[0]["lr"] == 0.002 and d_opt.param_groups[0]["lr"] == pytest.approx(0.002 * 16 / 17)
-    assert sum(p.numel() for p in sg2.D.parameters() if p.requires_grad) == 696_512  # separable mini-discs (SPECS §6.4)
+    assert sum(p.numel() for p in sg2.D.parameters() if p.requires_grad) == 696_512  # separable mini-discs (official)
     g_opt, d_opt = tiny_module(lr=0.002, D_lr=0.001).configure_optimizers()
     assert g_opt.param_groups[0]["lr"] == 0.002 and d_opt.param_groups[0]["lr"] == pytest.approx(0.001 * 16 / 17)
     _, d_opt = tiny_module(D_reg_interval=None).configure_optimizers()

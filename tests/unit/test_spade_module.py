@@ -16,7 +16,9 @@ from gan_zoo.models.spade.schedule import epoch_lr, lr_factor
 from gan_zoo.registry import model_class
 from gan_zoo.summary import summarize
 
-# Official trainable parameter counts (SPECS.md §4.8, targets/param_counts.json).
+# Official trainable parameter counts, computed by building NVlabs/SPADE `models/networks/generator.py` SPADEGenerator,
+# `discriminator.py` MultiscaleDiscriminator and `encoder.py` ConvEncoder with the `--dataset_mode X` defaults
+# (`data/{cityscapes,ade20k,coco}_dataset.py` modify_commandline_options; `--use_vae` for the E row).
 OFFICIAL_COUNTS = {
     "paper/spade_cityscapes": {"G": 93048003, "D": 5601410},
     "paper/spade_ade20k": {"G": 96492483, "D": 5836930},

@@ -12,7 +12,9 @@ from gan_zoo.models.stylegan2.module import StyleGAN2Module
 from gan_zoo.registry import model_class
 from gan_zoo.training.build import build_module
 
-# Official trainable parameter counts (SPECS.md §3.6, targets/param_counts.json).
+# Official trainable parameter counts, computed by building NVlabs/stylegan2-ada-pytorch `training/networks.py`
+# Generator/Discriminator with the kwargs of `train.py --cfg` paper1024 / stylegan2 (config F) at 256 / paper256 /
+# paper512 / cifar (conditional, c_dim 10).
 OFFICIAL_COUNTS = {
     "paper/stylegan2_ffhq1024": {"G": 30370060, "D": 29012513},
     "paper/stylegan2_church256": {"G": 30034338, "D": 28864129},

@@ -25,7 +25,9 @@ def _seed() -> None:
     torch.manual_seed(0)
 
 
-# ---- official architecture (SPECS.md §3.6) ------------------------------------------------------
+# ---- official architecture ----------------------------------------------------------------------
+# Counts computed by building NVlabs/stylegan2-ada-pytorch `training/networks.py` Generator/Discriminator with
+# the kwargs `train.py` derives from its `--cfg` presets (channel_base = fmaps * 32768, map, D architecture).
 
 OFFICIAL = [  # resolution, channel_base, mapping layers, c_dim, D architecture, G, mapping, synthesis, D
     (1024, 32768, 8, 0, "resnet", 30_370_060, 2_101_248, 28_268_812, 29_012_513),

@@ -15,7 +15,8 @@ from gan_zoo.training.build import build_module
 
 TINY = {"z_dim": 16, "w_dim": 16, "mapping_layers": 2, "mapping_fmaps": 16, "fmap_base": 64, "fmap_max": 16}
 
-# Official trainable parameter counts (SPECS.md §2.6; targets/param_counts.json).
+# Official trainable parameter counts, from the layer code of NVlabs/stylegan `training/networks_stylegan.py`
+# G_style (G_mapping + G_synthesis) and D_basic at their defaults (config F); the paper (Karras et al. 2019, §2) gives G 26.2M.
 OFFICIAL_COUNTS = {"paper/stylegan_ffhq1024": {"G": 26_219_627, "D": 23_087_249}}
 
 

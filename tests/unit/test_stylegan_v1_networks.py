@@ -24,7 +24,9 @@ def _seed() -> None:
     torch.manual_seed(0)
 
 
-# ---- architecture (SPECS.md §2.6) ----------------------------------------------------------------
+# ---- architecture -------------------------------------------------------------------------------
+# Counts from the layer code of NVlabs/stylegan `training/networks_stylegan.py` G_style/G_mapping/G_synthesis and
+# D_basic at their defaults (config F).
 
 
 @pytest.mark.parametrize(

@@ -31,11 +31,15 @@ def _seed() -> None:
     torch.manual_seed(0)
 
 
-# ---- official architecture (SPECS.md §7.4, §7.5) ------------------------------------------------
+# ---- official architecture ----------------------------------------------------------------------
+# Counts and state-dict names of autonomousvision/stylegan-xl `training/networks_stylegan3_resetting.py`
+# Generator and SuperresGenerator, built with the kwargs `train.py` passes them.
 
-IMAGENET_STEM = dict(c_dim=1000, num_layers=10)  # the SPECS §7.4 stem: channel_base 65536, channel_max 1024 (defaults)
+# The ImageNet stem: `train.py --cfg=stylegan3-t --syn_layers 10`, cbase/cmax doubled to 65536/1024 (our defaults).
+IMAGENET_STEM = dict(c_dim=1000, num_layers=10)
 
-# resolution, G total, synthesis, num_ws (SPECS §7.4), trainable (head layers only; this implementation,
+# resolution, G total, synthesis, num_ws (official, each stage a SuperresGenerator(head_layers=7, up_factor=2)
+# on the previous one), trainable (head layers only; this implementation,
 # which freezes as the official loss's train_head_only does except for the Fourier input, see superres.py)
 STAGES = [
     (16, 101_883_463, 101_214_215, 12, 101_883_463),

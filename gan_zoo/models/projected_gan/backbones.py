@@ -1,4 +1,4 @@
-"""Frozen pretrained feature networks of the projected discriminator (SPECS.md §6.1, §7.2).
+"""Frozen pretrained feature networks of the projected discriminator (Projected GAN, StyleGAN-XL).
 
 A trunk turns a normalised, resized RGB batch into four feature maps at strides 4, 8, 16 and 32:
 
@@ -9,6 +9,9 @@ A trunk turns a normalised, resized RGB batch into four feature maps at strides 
   patch grid and brought to strides 4/8/16/32 by DPT-style 1x1 and (transposed) convolutions. Those
   convolutions are random and frozen: the official code builds them inside the feature network and
   never trains them.
+
+Official code: autonomousvision/projected-gan `pg_modules/projector.py` (`_make_efficientnet`) and
+autonomousvision/stylegan-xl `feature_networks/pretrained_builder.py`, `feature_networks/vit.py`.
 
 Weights are never downloaded. With `pretrained=True` the file comes from an explicit path, else from
 the Hugging Face cache that timm fills (`models--timm--<name>.<tag>/snapshots/*/model.safetensors` or

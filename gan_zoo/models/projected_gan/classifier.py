@@ -1,4 +1,4 @@
-"""The frozen ImageNet classifier of StyleGAN-XL's classifier guidance (SPECS.md §7.3).
+"""The frozen ImageNet classifier of StyleGAN-XL's classifier guidance (autonomousvision/stylegan-xl `training/loss.py`).
 
 In the super-resolution stages of a class-conditional run, the generator's loss adds
 cls_weight · CE(classifier(G(z, c)), c): a pretrained `deit_small_distilled_patch16_224` (eval mode,

@@ -1,6 +1,6 @@
-"""The projected discriminator of Projected GAN and StyleGAN-XL (SPECS.md §6.1, §7.2).
+"""The projected discriminator of Projected GAN and StyleGAN-XL (official `ProjectedDiscriminator`).
 
-Per backbone: (normalise) -> DiffAugment -> (bilinear resize to 224) -> frozen pretrained trunk ->
+Per backbone: DiffAugment -> (normalise) -> (bilinear resize to 224) -> frozen pretrained trunk ->
 frozen random CCM/CSM projections -> four trainable mini-discriminators -> logits [B, L]. Only the
 mini-discriminators train; the feature networks stay in eval mode (their BatchNorm statistics never
 move after construction) and without gradients whatever `train()`/`requires_grad_()` their parents
@@ -12,14 +12,18 @@ The two official flavours (use the factory functions below):
 * Projected GAN: one `tf_efficientnet_lite0` backbone, no input normalisation, DiffAugment on
   x in [-1, 1], class embedding Embedding(1000, 128) -> Linear + LeakyReLU; state dict
   `feature_network.*`, `discriminator.mini_discs.*`.
-* StyleGAN-XL: `deit_base_distilled_patch16_224` and `tf_efficientnet_lite0`, inputs mapped to
-  [0, 1] and normalised with each backbone's statistics *before* DiffAugment (as its code does),
-  its own DiffAugment draws per backbone, Embedding(1000, 320) -> equalized FC lrelu; state dict
+* StyleGAN-XL: `deit_base_distilled_patch16_224` and `tf_efficientnet_lite0`, DiffAugment on
+  x in [-1, 1] with its own draws per backbone, then mapped to [0, 1] and normalised with each
+  backbone's statistics (the official order since stylegan-xl commit 890519e), Embedding(1000, 320) -> equalized FC lrelu; state dict
   `feature_networks.{bb}.*`, `discriminators.{bb}.mini_discs.*`.
 
 The official StyleGAN-XL discriminator returns a Python list of per-sample rows; here `forward`
 always returns one [B, L] tensor per backbone and `gan_zoo.losses.projected_hinge` reproduces the
 resulting loss scaling on request.
+
+Official code: autonomousvision/projected-gan and autonomousvision/stylegan-xl
+`pg_modules/discriminator.py` (`ProjectedDiscriminator`); the per-backbone statistics are
+stylegan-xl's `pg_modules/projector.py` `get_backbone_normstats`.
 """
 
 import os
@@ -148,14 +152,14 @@ class ProjectedDiscriminator(nn.Module):
             raise ValueError(f"a conditional projected discriminator needs one-hot labels [{x.shape[0]}, {self.c_dim}], got {got}")
         if blur_sigma > 0:
             x = blur_images(x, blur_sigma)
-        if self.normalize_inputs:
-            x = (x + 1) / 2
         logits = []
         for _, features, disc in self.branches():
             spec = features.pretrained.spec
-            branch = normalize(x, spec.mean, spec.std) if self.normalize_inputs else x
-            if self.diffaug:
-                branch = diff_augment(branch, generator=generator)
+            # DiffAugment on [-1, 1] images, then each backbone's normalisation (stylegan-xl
+            # `pg_modules/discriminator.py` ProjectedDiscriminator.forward, since its commit 890519e).
+            branch = diff_augment(x, generator=generator) if self.diffaug else x
+            if self.normalize_inputs:
+                branch = normalize((branch + 1) / 2, spec.mean, spec.std)
             branch = self._resize(branch, spec.always_224)
             logits.append(disc(features(branch), c if self.conditional else None))
         return logits

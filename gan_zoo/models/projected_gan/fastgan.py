@@ -1,4 +1,4 @@
-"""FastGAN generator as Projected GAN trains it (`--cfg fastgan` / `fastgan_lite`, SPECS.md §6.3).
+"""FastGAN generator as Projected GAN trains it (`--cfg fastgan` / `fastgan_lite` of its `train.py`).
 
 z is normalised to unit second moment, turned into 4x4 features, then doubled in resolution by one
 up-block per octave. Skip-layer excitation gates the 64, 128, 256 and 512 px features with those of

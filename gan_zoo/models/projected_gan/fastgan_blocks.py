@@ -1,4 +1,4 @@
-"""The layers of Projected GAN's FastGAN generator (SPECS.md §6.3).
+"""The layers of Projected GAN's FastGAN generator (autonomousvision/projected-gan `pg_modules/blocks.py`).
 
 Every convolution and linear layer carries `torch.nn.utils.spectral_norm`, as in the official code,
 so that `weight_orig` (parameter) and `weight_u`/`weight_v` (buffers) are the official state-dict

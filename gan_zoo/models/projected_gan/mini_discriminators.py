@@ -1,5 +1,5 @@
 """The trainable part of the projected discriminator: one small patch discriminator per feature scale
-(SPECS.md §6.1, §7.2).
+(autonomousvision/projected-gan and autonomousvision/stylegan-xl `pg_modules/discriminator.py`, `pg_modules/blocks.py`).
 
 Each mini-discriminator halves its input with DownBlocks (spectral-norm conv 4x4 stride 2 with bias,
 BatchNorm, LeakyReLU 0.2) down to 8x8 at the nominal 256 px input, following the channel table below

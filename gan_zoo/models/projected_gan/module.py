@@ -1,4 +1,4 @@
-"""Projected GAN (Sauer et al. 2021) as a GANModule (SPECS.md §6).
+"""Projected GAN (Sauer et al. 2021) as a GANModule (autonomousvision/projected-gan `train.py`, `training/`).
 
 Per minibatch, in the official order: G main (hinge `-D(G(z))`), then D main (hinge on reals and
 fakes). The discriminator projects DiffAugmented images through a frozen EfficientNet-lite0 and

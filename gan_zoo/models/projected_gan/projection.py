@@ -1,10 +1,12 @@
-"""Random projections of the trunk's features (Projected GAN §3.2, SPECS.md §6.1), frozen at init.
+"""Random projections of the trunk's features (Sauer et al. 2021 §3.2), frozen at init.
 
 CCM (cross-channel mixing): a random 1x1 convolution per map, widening them to cout·(1, 2, 4, 8).
 CSM (cross-scale mixing): a bottom-up feature pyramid; from the coarsest map up, each step adds the
 coarser mixed result, upsamples x2 and mixes channels with a random 1x1 convolution. The output
 maps are therefore twice the trunk's resolution. Random and never trained: the paper finds fixed
 random projections keep the pretrained features from being "forgotten" by the discriminator.
+Official code: autonomousvision/projected-gan `pg_modules/projector.py` (`_make_scratch_ccm`, `_make_scratch_csm`,
+`F_RandomProj`); StyleGAN-XL's copy is autonomousvision/stylegan-xl `pg_modules/projector.py`.
 """
 
 import torch.nn.functional as F

@@ -1,4 +1,4 @@
-"""StyleGAN-XL (Sauer et al. 2022) as a GANModule (SPECS.md §7).
+"""StyleGAN-XL (Sauer et al. 2022) as a GANModule (autonomousvision/stylegan-xl `train.py`, `training/`).
 
 One module trains one stage. The stem (`model.stage` = `stem_resolution`, 16 px in the paper) is a
 StyleGAN3-T generator trained whole; every super-resolution stage (`model.stage` = 2x the previous,

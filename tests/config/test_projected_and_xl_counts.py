@@ -1,6 +1,15 @@
 """The Projected GAN and StyleGAN-XL presets build the official networks: their parameter counts as
-`gan-zoo summary` reports them (computed from the official code, SPECS.md §6.4 and §7.4), in-process
-and on the meta device (shapes only, no weight files)."""
+`gan-zoo summary` reports them, in-process and on the meta device (shapes only, no weight files).
+
+The expected counts were computed by building the official networks with their `train.py` kwargs:
+autonomousvision/projected-gan `pg_modules/networks_fastgan.py` Generator (`--cfg fastgan|fastgan_lite`) and
+`pg_modules/discriminator.py` ProjectedDiscriminator(diffaug=True, backbone_kwargs=dict(cout=64, expand=True,
+proj_type=2, num_discs=4, separable=False, cond=0)); autonomousvision/stylegan-xl
+`training/networks_stylegan3_resetting.py` Generator (16² stem: `--cfg=stylegan3-t --syn_layers 10`, cbase and
+cmax doubled to 65536/1024) and one SuperresGenerator(head_layers=7, up_factor=2) per stage (pokemon: the README's
+small-data stem, `--cbase 16384 --cmax 256 --syn_layers 7`, unconditional), and
+`pg_modules/discriminator.py` ProjectedDiscriminator(backbones=[deit_base_distilled_patch16_224,
+tf_efficientnet_lite0], backbone_kwargs=dict(cout=64, expand=True, proj_type=2, num_discs=4, cond=1))."""
 
 import pytest
 import torch
