@@ -1,7 +1,8 @@
 """Registry of model families and metrics: `register_model`, `list_models`, `model_class`.
 
 Model families register their GANModule subclass under the name used by `model=<name>`; the config
-tree and the registry must agree (a test checks it). Metrics register the same way once they exist.
+tree and the registry must agree (a test checks it). Metrics register their names when
+`gan_zoo.metrics` is imported (`gan-zoo list` shows them).
 """
 
 import importlib

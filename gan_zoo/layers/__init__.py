@@ -1,4 +1,11 @@
-"""Building blocks shared by the StyleGAN-lineage networks (PGGAN, StyleGAN2)."""
+"""Building blocks shared by the families' networks.
+
+Re-exported here: the StyleGAN-lineage layers (equalized learning rate, FIR resampling, modulated and
+resampling convolutions, minibatch stddev, pixel norm, reduced precision) that PGGAN, StyleGAN,
+StyleGAN2 and Projected GAN's StyleGAN2 generator share. The rest are imported from their modules:
+`adain`, `blur2d`, `fused_scale`, `noise_input` (StyleGAN), `filtered_lrelu`, `sinc_filter`
+(StyleGAN-XL's StyleGAN3 synthesis), `spade_norm` (SPADE).
+"""
 
 from gan_zoo.layers.bias_act import bias_act
 from gan_zoo.layers.conv_layer import Conv2dLayer
