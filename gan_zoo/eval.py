@@ -54,9 +54,9 @@ def evaluate_checkpoint(cfg: DictConfig) -> list[dict[str, Any]]:
     names = [str(m) for m in (cfg.metrics if OmegaConf.is_list(cfg.metrics) else [cfg.metrics])]
     if not names:
         raise ConfigError("metrics=[] names no metric; pass e.g. metrics=[fid50k_full,kid50k_full] (gan-zoo list shows them)")
-    from gan_zoo.official.load import load_any_module, source_sha256
+    from gan_zoo.official.load import load_any_module, resolve_model_file, source_sha256
 
-    ckpt = Path(str(cfg.ckpt)).expanduser().resolve()
+    ckpt = resolve_model_file(str(cfg.ckpt))
     device = pick_device(str(cfg.device))
     evaluator = MetricEvaluator(names, MetricOptions(
         weights=dict(cfg.weights or {}), weights_sha256=dict(cfg.weights_sha256 or {}), cache_dir=cfg.cache_dir,

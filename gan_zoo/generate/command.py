@@ -25,7 +25,8 @@ from gan_zoo.generate.interpolate import generate_interpolation
 from gan_zoo.generate.output import OutputDir
 from gan_zoo.generate.seeds import parse_int_list
 from gan_zoo.generate.style_mixing import generate_style_mixing
-from gan_zoo.official.load import load_any_module
+from gan_zoo.official.load import load_any_module, resolve_model_file
+from gan_zoo.registry import list_models
 from gan_zoo.task import report_user_errors
 
 MODES = ("images", "style_mixing", "interpolate")
@@ -55,10 +56,12 @@ def default_outdir(ckpt: Path, mode: str) -> Path:
 def generate(cfg: DictConfig) -> list[Path]:
     if cfg.get("ckpt") in (None, "", "???"):
         raise ConfigError("pass ckpt=PATH: the gan-zoo checkpoint (e.g. runs/x/checkpoints/last.ckpt) or official network file to generate from")
-    ckpt = Path(str(cfg.ckpt)).expanduser().resolve()
+    ckpt = resolve_model_file(str(cfg.ckpt))
     device = pick_device(str(cfg.device))
     overrides = OmegaConf.to_container(cfg.overrides, resolve=True) if cfg.get("overrides") else {}
     module, record = load_any_module(ckpt, device, overrides)  # type: ignore[arg-type]
+    if cfg.get("family") and cfg.family not in list_models():
+        raise ConfigError(f"family={cfg.family} is not a gan-zoo family; choose one of {', '.join(list_models())}")
     if cfg.get("family") and cfg.family != record.get("family"):
         raise ConfigError(f"{ckpt} is a '{record.get('family')}' checkpoint, not the '{cfg.family}' family this command was asked for (family={cfg.family})")
     if record.get("family") in FAMILY_GENERATORS:

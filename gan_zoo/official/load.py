@@ -27,6 +27,27 @@ PICKLE_PROTOCOL_2_PLUS = 0x80  # first byte of every pickle written with protoco
 LEGACY_TORCH_HEAD = b"\x80\x02\x8a\x0a" + (0x1950A86A20F9469CFC6C).to_bytes(10, "little") + b"."
 
 
+def resolve_model_file(ckpt: str) -> Path:
+    """What `ckpt=` of generate and eval names: a file or official folder as given; a run directory
+    (one with checkpoints/) or `last` (the run in the current directory): the run's newest checkpoint."""
+    given = Path.cwd() if str(ckpt) == "last" else Path(str(ckpt)).expanduser().resolve()
+    checkpoints = given / "checkpoints"
+    if given.is_dir() and checkpoints.is_dir():
+        if (checkpoints / "last.ckpt").is_file():
+            return checkpoints / "last.ckpt"
+        existing = sorted(checkpoints.glob("*.ckpt"), key=lambda p: p.stat().st_mtime)
+        if not existing:
+            raise CheckpointError(f"ckpt={ckpt}: the run directory {given} has no checkpoint in checkpoints/ yet")
+        return existing[-1]
+    if str(ckpt) == "last":
+        raise CheckpointError(f"ckpt=last names the newest checkpoint of the run in the current directory, but {given} "
+                              "has no checkpoints/ folder; run from the run directory or pass ckpt=RUN_DIR or a .ckpt file")
+    if not given.exists():
+        raise CheckpointError(f"ckpt={ckpt}: {given} does not exist; pass a checkpoint file, a run directory (its newest "
+                              "checkpoint), ckpt=last (the run in the current directory) or an official network file or folder")
+    return given
+
+
 def _container(path: Path) -> str:
     if path.is_dir():
         return "folder"

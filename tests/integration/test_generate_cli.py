@@ -28,8 +28,18 @@ def test_generate_from_any_directory_is_deterministic_and_refuses_other_families
     mixing = run_cli_in_process("generate", f"ckpt={ckpt}", "mode=style_mixing", cwd=elsewhere, check=False)
     assert mixing.returncode == 2 and "StyleGAN-family" in mixing.stderr and "'pggan'" in mixing.stderr
     missing = run_cli_in_process("generate", f"ckpt={tmp_path / 'nope.ckpt'}", cwd=elsewhere, check=False)
-    assert missing.returncode == 2 and "nope.ckpt does not exist" in missing.stderr
+    assert missing.returncode == 2 and "nope.ckpt does not exist" in missing.stderr and "run directory" in missing.stderr
+    unknown = run_cli_in_process("generate", f"ckpt={ckpt}", "family=stylegan4", cwd=elsewhere, check=False)
+    assert unknown.returncode == 2 and "family=stylegan4 is not a gan-zoo family" in unknown.stderr and "pggan" in unknown.stderr
+    no_run = run_cli_in_process("generate", "ckpt=last", cwd=elsewhere, check=False)
+    assert no_run.returncode == 2 and "ckpt=last names the newest checkpoint of the run in the current directory" in no_run.stderr
     assert sorted(p.name for p in elsewhere.iterdir()) == ["a", "b"]
+    # A run directory, or ckpt=last inside it, means the run's newest checkpoint (last.ckpt).
+    run_dir = ckpt.parent.parent
+    run_cli_in_process("generate", f"ckpt={run_dir}", "seeds=[2]", f"outdir={elsewhere / 'c'}", cwd=elsewhere)
+    run_cli_in_process("generate", "ckpt=last", "seeds=[2]", f"outdir={elsewhere / 'd'}", cwd=run_dir)
+    for out in ("c", "d"):
+        assert np.array_equal(np.asarray(Image.open(elsewhere / out / "seed0002.png")), np.asarray(Image.open(elsewhere / "a/seed0002.png")))
 
 
 def test_generate_style_mixing_and_w_interpolation_on_a_stylegan2_checkpoint(tmp_path, smoke_run):
