@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import torch
 from torch import nn
 
 
@@ -35,15 +34,14 @@ class EasyDict(dict):
 
 
 @contextlib.contextmanager
-def official_globals() -> Iterator[None]:
-    """Make pickle write our stand-ins as `torch_utils.persistence...` and `dnnlib.util.EasyDict`."""
-    names = {"torch_utils": None, "torch_utils.persistence": {"_reconstruct_persistent_obj": _reconstruct_persistent_obj},
-             "dnnlib": None, "dnnlib.util": {"EasyDict": EasyDict}}
-    saved = {name: sys.modules.get(name) for name in names}
+def stand_in_modules(members: dict[str, dict[str, Any] | None]) -> Iterator[None]:
+    """While inside, `sys.modules[name]` is a module holding `members[name]`, each object renamed to
+    `name.attr`, so pickle writes it as that global; the real modules (if any) are restored after."""
+    saved = {name: sys.modules.get(name) for name in members}
     try:
-        for name, members in names.items():
+        for name, attributes in members.items():
             module = types.ModuleType(name)
-            for attr, value in (members or {}).items():
+            for attr, value in (attributes or {}).items():
                 value.__module__ = name
                 value.__qualname__ = attr
                 setattr(module, attr, value)
@@ -55,6 +53,12 @@ def official_globals() -> Iterator[None]:
                 sys.modules.pop(name, None)
             else:
                 sys.modules[name] = module
+
+
+def official_globals() -> contextlib.AbstractContextManager[None]:
+    """Make pickle write our stand-ins as `torch_utils.persistence...` and `dnnlib.util.EasyDict`."""
+    return stand_in_modules({"torch_utils": None, "torch_utils.persistence": {"_reconstruct_persistent_obj": _reconstruct_persistent_obj},
+                             "dnnlib": None, "dnnlib.util": {"EasyDict": EasyDict}})
 
 
 def easy(value: Any) -> Any:

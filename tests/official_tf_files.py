@@ -9,13 +9,12 @@ class name by registering stand-in modules in `sys.modules` only while pickling.
 
 import contextlib
 import pickle
-import sys
-import types
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from tests.official_files import stand_in_modules
 
 DNNLIB = "dnnlib.tflib.network"  # StyleGAN, StyleGAN2
 TFUTIL = "tfutil"  # PGGAN
@@ -34,23 +33,9 @@ _CLASSES = {module: type("Network", (_StandInNetwork,), {"__module__": module, "
             for module in (DNNLIB, TFUTIL)}
 
 
-@contextlib.contextmanager
-def tf_globals() -> Iterator[None]:
-    names = {"dnnlib": None, "dnnlib.tflib": None, DNNLIB: _CLASSES[DNNLIB], TFUTIL: _CLASSES[TFUTIL]}
-    saved = {name: sys.modules.get(name) for name in names}
-    try:
-        for name, cls in names.items():
-            module = types.ModuleType(name)
-            if cls is not None:
-                module.Network = cls
-            sys.modules[name] = module
-        yield
-    finally:
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
+def tf_globals() -> contextlib.AbstractContextManager[None]:
+    return stand_in_modules({"dnnlib": None, "dnnlib.tflib": None, DNNLIB: {"Network": _CLASSES[DNNLIB]},
+                             TFUTIL: {"Network": _CLASSES[TFUTIL]}})
 
 
 def tf_network(module: str, name: str, build_func_name: str, static_kwargs: dict[str, Any], variables: dict[str, Any],

@@ -19,7 +19,11 @@ def load_module(path: str | Path, device: torch.device) -> tuple[GANModule, dict
     from the record's `model_target`, so any checkpoint of any run can be used from any directory.
     """
     path = Path(path).expanduser().resolve()
-    checkpoint = load_checkpoint_file(path)
+    return module_from_checkpoint(load_checkpoint_file(path), path, device)
+
+
+def module_from_checkpoint(checkpoint: dict[str, Any], path: Path, device: torch.device) -> tuple[GANModule, dict[str, Any]]:
+    """load_module for a checkpoint already read from `path` (named in errors)."""
     record = checkpoint.get("gan_zoo")
     if record is None or "model_target" not in record or "hyper_parameters" not in checkpoint:
         raise CheckpointError(f"{path} is not a gan-zoo training checkpoint (no 'gan_zoo' record or hyperparameters)")

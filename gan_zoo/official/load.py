@@ -179,12 +179,12 @@ def imported_checkpoint(imported: ImportedNetworks, module: GANModule, source: P
 
 def load_any_module(path: str | Path, device: torch.device, overrides: dict[str, Any] | None = None) -> tuple[GANModule, dict[str, Any]]:
     """(module in eval mode on `device`, its gan-zoo record) from a gan-zoo checkpoint or an official file."""
-    from gan_zoo.generate.checkpoint_model import load_module
+    from gan_zoo.generate.checkpoint_model import module_from_checkpoint
 
     path = Path(path).expanduser().resolve()
     _, data = read_network_file(path)
     if is_gan_zoo_checkpoint(data):
-        return load_module(path, device)
+        return module_from_checkpoint(data, path, device)  # read once, not again by load_module
     imported = read_official(path, overrides, data=data)
     module = module_from_imported(imported, path)
     record = imported_record(imported, path)

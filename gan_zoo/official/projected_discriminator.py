@@ -57,6 +57,14 @@ class DiscriminatorImport:
     note: str | None = None  # why D was left out
 
 
+def snapshot_networks(data: dict[str, Any], g_ema: Any, discriminator: DiscriminatorImport) -> tuple[dict[str, torch.Tensor], tuple[str, ...], list[str]]:
+    """(state dict, networks provided, notes) of a Projected GAN / StyleGAN-XL snapshot: G and G_ema
+    always, D when it was imported."""
+    state = {**module_state_dict(data["G"], "G."), **module_state_dict(g_ema, "G_ema."), **discriminator.state_dict}
+    networks = ("G", "D", "G_ema") if discriminator.state_dict else ("G", "G_ema")
+    return state, networks, [] if discriminator.note is None else [discriminator.note]
+
+
 def read_discriminator(record: Any, layout: str, c_dim: int) -> DiscriminatorImport:
     """D's settings and tensors when gan-zoo's projected discriminator matches it key for key."""
     settings: dict[str, Any] = {"diffaug": bool(attribute(record, "diffaug", True)), "interp224": attribute(record, "interp224")}

@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any
 
 from gan_zoo.official.imported import ImportedNetworks, require
-from gan_zoo.official.projected_discriminator import attribute, child, is_projected_discriminator, read_discriminator
+from gan_zoo.official.projected_discriminator import (
+    attribute,
+    child,
+    is_projected_discriminator,
+    read_discriminator,
+    snapshot_networks,
+)
 from gan_zoo.official.safe_pickle import ObjectRecord, PersistentRecord, module_state_dict
 
 MODEL_TARGET = "gan_zoo.models.projected_gan.module.ProjectedGANModule"
@@ -110,9 +116,7 @@ def convert(data: dict[str, Any], source: Path, overrides: dict[str, Any]) -> Im
         "pretrained_backbones": False,
         **discriminator.settings,
     }
-    state = {**module_state_dict(data["G"], "G."), **module_state_dict(g, "G_ema."), **discriminator.state_dict}
-    networks = ("G", "D", "G_ema") if discriminator.state_dict else ("G", "G_ema")
-    notes = [] if discriminator.note is None else [discriminator.note]
+    state, networks, notes = snapshot_networks(data, g, discriminator)
     if settings["generator"] == "fastgan":
         notes.append("FastGAN (full) draws its noise inputs whatever noise_mode says, as the official generator: "
                      "gan-zoo seeds them from each image's seed, the official gen_images.py leaves torch unseeded")

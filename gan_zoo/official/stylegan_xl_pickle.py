@@ -26,8 +26,8 @@ import torch
 
 from gan_zoo.models.stylegan_xl.superres import build_generator
 from gan_zoo.official.imported import ImportedNetworks, require
-from gan_zoo.official.projected_discriminator import attribute, child, read_discriminator
-from gan_zoo.official.safe_pickle import PersistentRecord, module_state_dict
+from gan_zoo.official.projected_discriminator import attribute, child, read_discriminator, snapshot_networks
+from gan_zoo.official.safe_pickle import PersistentRecord
 
 MODEL_TARGET = "gan_zoo.models.stylegan_xl.module.StyleGANXLModule"
 GENERATOR_CLASSES = ("Generator", "SuperresGenerator")
@@ -118,9 +118,7 @@ def convert(data: dict[str, Any], source: Path, overrides: dict[str, Any]) -> Im
         # The feature networks' weights come from the file too, when D is imported.
         "discriminator": {"pretrained_backbones": False, **discriminator.settings},
     }
-    state = {**module_state_dict(data["G"], "G."), **module_state_dict(g, "G_ema."), **discriminator.state_dict}
-    networks = ("G", "D", "G_ema") if discriminator.state_dict else ("G", "G_ema")
-    notes = [] if discriminator.note is None else [discriminator.note]
+    state, networks, notes = snapshot_networks(data, g, discriminator)
     if c_dim:
         notes.append("the class embedding (mapping.embed) is the file's; rand_embedding=true in the hyper-parameters only "
                      "means no embedding file is read to build the network")

@@ -114,9 +114,15 @@ def discriminator_settings(net: TFNetwork, source: Path, settings: dict[str, Any
     return discriminator, s.unknown()
 
 
-def discriminator_state(net: TFNetwork, resolution: int, source: Path, fused: bool = True) -> dict[str, torch.Tensor]:
+def discriminator_state(net: TFNetwork, resolution: int, source: Path, conv1_scope: str = "Conv1_down",
+                        builder: str = "PGGAN discriminator (D_paper)") -> dict[str, torch.Tensor]:
+    """D's tensors under gan-zoo's PGGANDiscriminator names; StyleGAN's D_basic has the same layout.
+
+    `conv1_scope` is the second convolution's TF scope: D_paper names it Conv1_down when fused_scale,
+    else Conv1; D_basic always Conv1_down.
+    """
     v = Variables(net, source)
-    v.ignore("lod")  # gan-zoo passes lod to D at every call
+    v.ignore("lod")  # the training lod's copy; gan-zoo passes lod to D at every call
     state: dict[str, torch.Tensor] = {}
 
     def layer(key: str, scope: str, dense: bool = False) -> None:
@@ -130,11 +136,11 @@ def discriminator_state(net: TFNetwork, resolution: int, source: Path, fused: bo
     for r in range(3, log2 + 1):
         res = 2**r
         layer(f"blocks.{r - 2}.conv0", f"{res}x{res}/Conv0")
-        layer(f"blocks.{r - 2}.conv1", f"{res}x{res}/Conv1_down" if fused else f"{res}x{res}/Conv1")
+        layer(f"blocks.{r - 2}.conv1", f"{res}x{res}/{conv1_scope}")
     layer("blocks.0.conv", "4x4/Conv")
     layer("blocks.0.dense0", "4x4/Dense0", dense=True)  # flattened [C, 4, 4] as NCHW, as torch flattens
     layer("blocks.0.dense1", "4x4/Dense1", dense=True)
-    v.require_all_read("PGGAN discriminator (D_paper)")
+    v.require_all_read(builder)
     return {f"D.{k}": value for k, value in state.items()}
 
 
@@ -154,7 +160,8 @@ def convert(data: tuple, source: Path, overrides: dict[str, Any]) -> ImportedNet
     networks: tuple[str, ...] = ("G", "D", "G_ema")
     try:
         hyper_parameters["discriminator"], d_unknown = discriminator_settings(d, source, hyper_parameters)
-        state.update(discriminator_state(d, resolution, source, hyper_parameters["discriminator"]["fused_scale"]))
+        conv1_scope = "Conv1_down" if hyper_parameters["discriminator"]["fused_scale"] else "Conv1"
+        state.update(discriminator_state(d, resolution, source, conv1_scope))
         unknown += d_unknown
     except Unsupported as error:
         networks = ("G", "G_ema")

@@ -34,6 +34,7 @@ from gan_zoo.official.tf_network import (
     read_tf_pickle,
     tensor,
 )
+from gan_zoo.official.tf_pggan import discriminator_state as pggan_discriminator_state
 
 MODEL_TARGET = "gan_zoo.models.stylegan.module.StyleGANModule"
 FUSED_AUTO_RESOLUTION = 128  # fused_scale='auto' fuses resampling whose high-resolution side is >= 128 px
@@ -162,30 +163,6 @@ def discriminator_settings(net: TFNetwork, source: Path, settings: dict[str, Any
     return discriminator, s.unknown()
 
 
-def discriminator_state(net: TFNetwork, resolution: int, source: Path) -> dict[str, torch.Tensor]:
-    v = Variables(net, source)
-    v.ignore("lod")  # D_basic's copy of the training lod; gan-zoo passes lod to D at every call
-    state: dict[str, torch.Tensor] = {}
-
-    def layer(key: str, scope: str, dense: bool = False) -> None:
-        weight = v(f"{scope}/weight")
-        state[f"{key}.weight"] = dense_weight(weight) if dense else conv_weight(weight)
-        state[f"{key}.bias"] = tensor(v(f"{scope}/bias"))
-
-    log2 = int(np.log2(resolution))
-    for r in range(2, log2 + 1):
-        layer(f"from_rgb.{r - 2}.conv", f"FromRGB_lod{log2 - r}")
-    for r in range(3, log2 + 1):
-        res = 2**r
-        layer(f"blocks.{r - 2}.conv0", f"{res}x{res}/Conv0")
-        layer(f"blocks.{r - 2}.conv1", f"{res}x{res}/Conv1_down")  # fused or not, a plain correlation
-    layer("blocks.0.conv", "4x4/Conv")
-    layer("blocks.0.dense0", "4x4/Dense0", dense=True)
-    layer("blocks.0.dense1", "4x4/Dense1", dense=True)
-    v.require_all_read("StyleGAN discriminator (D_basic)")
-    return {f"D.{k}": value for k, value in state.items()}
-
-
 def convert(data: tuple, source: Path, overrides: dict[str, Any]) -> ImportedNetworks:
     g, d, gs = read_tf_pickle(data, source)
     hyper_parameters, unknown = generator_settings(gs, source)
@@ -195,7 +172,9 @@ def convert(data: tuple, source: Path, overrides: dict[str, Any]) -> ImportedNet
     networks: tuple[str, ...] = ("G", "D", "G_ema")
     try:
         hyper_parameters["discriminator"], d_unknown = discriminator_settings(d, source, hyper_parameters)
-        state.update(discriminator_state(d, hyper_parameters["resolution"], source))
+        # D_basic's layout is D_paper's; its Conv1_down is a plain correlation, fused or not
+        state.update(pggan_discriminator_state(d, hyper_parameters["resolution"], source, "Conv1_down",
+                                               "StyleGAN discriminator (D_basic)"))
         unknown += d_unknown
     except Unsupported as error:
         networks = ("G", "G_ema")

@@ -9,7 +9,7 @@ import torch
 
 from gan_zoo.errors import CheckpointError
 from gan_zoo.official.safe_pickle import PersistentRecord, load_pickle, module_state_dict
-from tests.official_files import Crafted, persistent_module, write_pickle
+from tests.official_files import Crafted, persistent_module, stand_in_modules, write_pickle
 
 
 def test_os_system_in_a_crafted_pickle_is_refused_by_name_and_never_runs(tmp_path):
@@ -86,9 +86,6 @@ def test_protocol_5_numpy_arrays_are_read(tmp_path):
 def test_dill_rebuilt_functions_stay_inert_records(tmp_path):
     # StyleGAN-XL's training loop pickles with dill: its discriminator's forward hooks are rebuilt by
     # dill._dill._create_function. Such a global is kept as a named record and never called.
-    import sys
-    import types
-
     from gan_zoo.official.safe_pickle import OpaqueRecord
 
     marker = tmp_path / "ran"
@@ -96,21 +93,9 @@ def test_dill_rebuilt_functions_stay_inert_records(tmp_path):
     def _create_function(*args):
         marker.write_text("ran")
 
-    saved = {name: sys.modules.get(name) for name in ("dill", "dill._dill")}
-    stand_in = types.ModuleType("dill._dill")
-    _create_function.__module__, _create_function.__qualname__ = "dill._dill", "_create_function"
-    stand_in._create_function = _create_function
-    sys.modules["dill"], sys.modules["dill._dill"] = types.ModuleType("dill"), stand_in
-    try:
-        path = tmp_path / "hooks.pkl"
-        with path.open("wb") as file:
-            pickle.dump({"hook": Crafted(_create_function, b"code", {"globals": 1})}, file)
-    finally:
-        for name, module in saved.items():
-            if module is None:
-                sys.modules.pop(name, None)
-            else:
-                sys.modules[name] = module
+    path = tmp_path / "hooks.pkl"
+    with stand_in_modules({"dill": None, "dill._dill": {"_create_function": _create_function}}), path.open("wb") as file:
+        pickle.dump({"hook": Crafted(_create_function, b"code", {"globals": 1})}, file)
     hook = load_pickle(path)["hook"]
     assert isinstance(hook, OpaqueRecord) and hook.name.startswith("dill._dill._create_function")
     assert not marker.exists()
