@@ -19,6 +19,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("gan_zoo.eval", "metrics of a checkpoint: gan-zoo eval ckpt=PATH metrics=[fid50k_full,kid50k_full]"),
     "list": ("gan_zoo.list_registered", "registered models, data sets, experiments and metrics"),
     "generate": ("gan_zoo.generate.command", "images from a checkpoint: gan-zoo generate ckpt=PATH seeds=0-63 truncation=0.7"),
+    "data": ("gan_zoo.data_command", "prepare, check and cache statistics of a data set: gan-zoo data prepare source=cifar-10-python.tar.gz dest=data/cifar10.zip"),
     "import": ("gan_zoo.import_official", "an official released file as a gan-zoo checkpoint: gan-zoo import src=stylegan2-ffhq-1024x1024.pkl out=ffhq.ckpt"),
 }
 

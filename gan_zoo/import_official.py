@@ -11,11 +11,11 @@ from typing import Any
 import hydra
 from omegaconf import DictConfig, OmegaConf
 
+from gan_zoo.checkpoints import atomic_save
 from gan_zoo.config_dir import CONFIG_DIR
 from gan_zoo.errors import CheckpointError, ConfigError
 from gan_zoo.official.load import imported_checkpoint, module_from_imported, read_official
 from gan_zoo.task import report_user_errors
-from gan_zoo.training.checkpoint_io import AtomicCheckpointIO
 
 
 def import_official(cfg: DictConfig) -> dict[str, Any]:
@@ -30,7 +30,7 @@ def import_official(cfg: DictConfig) -> dict[str, Any]:
     imported = read_official(source, overrides)  # type: ignore[arg-type]
     module = module_from_imported(imported, source)
     checkpoint = imported_checkpoint(imported, module, source)
-    AtomicCheckpointIO().save_checkpoint(checkpoint, out)
+    atomic_save(checkpoint, out)
     print(f"gan-zoo import: {source.name} ({imported.source_format}) -> {out}: family {imported.family}, "
           f"networks {', '.join(imported.networks)}")
     for note in imported.notes:

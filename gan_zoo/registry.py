@@ -19,6 +19,7 @@ _REGISTERING_MODULES = (
     "gan_zoo.models.pggan.module",
     "gan_zoo.models.stylegan.module",
     "gan_zoo.models.stylegan2.module",
+    "gan_zoo.models.stylegan3.module",
     "gan_zoo.models.spade.module",
     "gan_zoo.models.stargan_v2.module",
     "gan_zoo.models.projected_gan.module",

@@ -76,6 +76,9 @@ class DomainFolderImages(DomainImages):
             self._files += files
             self._domains += [domain] * len(files)
 
+    def path(self, index: int) -> Path:
+        return self._files[index]
+
     def image(self, index: int) -> Tensor:
         path = self._files[index]
         try:

@@ -43,7 +43,8 @@ def _open_source(path: Path, prepare_hint: str | None) -> ImageSource:
         return ZipSource(path)
     if path.exists():
         raise DataError(f"{path} is neither a directory nor a zip archive; point data.dataset.path at a folder of images or a zip.{hint}")
-    raise DataError(f"The data directory {path} does not exist; point data.dataset.path at a folder of images or a zip.{hint}")
+    what = "zip" if path.suffix.lower() == ".zip" else "data directory"
+    raise DataError(f"The {what} {path} does not exist; point data.dataset.path at a folder of images or a zip.{hint}")
 
 
 class ImageFolderDataset(MirroredDataset):

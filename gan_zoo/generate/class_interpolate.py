@@ -13,9 +13,9 @@ from torch import Tensor
 
 from gan_zoo.errors import ConfigError
 from gan_zoo.generate import style_split
-from gan_zoo.generate.interpolate import path_positions
-from gan_zoo.generate.output import OutputDir
 from gan_zoo.models.base import GANModule
+from gan_zoo.sampling.frames import path_positions
+from gan_zoo.sampling.output import OutputDir
 
 
 def generate_class_interpolation(module: GANModule, seed: int, classes: list[int], frames: int, fps: float,

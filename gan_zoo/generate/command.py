@@ -22,11 +22,11 @@ from gan_zoo.errors import ConfigError
 from gan_zoo.generate.class_interpolate import generate_class_interpolation
 from gan_zoo.generate.images import generate_images
 from gan_zoo.generate.interpolate import generate_interpolation
-from gan_zoo.generate.output import OutputDir
-from gan_zoo.generate.seeds import parse_int_list
 from gan_zoo.generate.style_mixing import generate_style_mixing
 from gan_zoo.official.load import load_any_module, resolve_model_file
 from gan_zoo.registry import list_models
+from gan_zoo.sampling.output import OutputDir
+from gan_zoo.sampling.seeds import parse_int_list
 from gan_zoo.task import report_user_errors
 
 MODES = ("images", "style_mixing", "interpolate")

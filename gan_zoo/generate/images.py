@@ -7,8 +7,8 @@ from torch import Tensor
 
 from gan_zoo.errors import ConfigError
 from gan_zoo.generate import style_split
-from gan_zoo.generate.output import OutputDir, tile_side
 from gan_zoo.models.base import GANModule
+from gan_zoo.sampling.output import OutputDir, tile_side
 
 
 def generate_images(module: GANModule, seeds: list[int], options: dict[str, Any], out: OutputDir) -> Tensor:

@@ -7,8 +7,9 @@ from torch import Tensor
 
 from gan_zoo.errors import ConfigError
 from gan_zoo.generate import style_split
-from gan_zoo.generate.output import OutputDir
 from gan_zoo.models.base import GANModule
+from gan_zoo.sampling.frames import path_positions
+from gan_zoo.sampling.output import OutputDir
 
 
 def slerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
@@ -19,18 +20,6 @@ def slerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
     linear = (1 - t) * a + t * b
     spherical = (torch.sin((1 - t) * omega) * a + torch.sin(t * omega) * b) / sin.clamp_min(1e-12)
     return torch.where(sin.abs() < 1e-6, linear, spherical)
-
-
-def path_positions(num_seeds: int, frames: int) -> list[tuple[int, float]]:
-    """(segment, t) per frame: `frames` frames over the num_seeds-1 segments, first and last seed included."""
-    if frames < 2:
-        raise ConfigError(f"frames={frames}: an interpolation needs at least 2 frames")
-    positions = []
-    for index in range(frames):
-        s = index * (num_seeds - 1) / (frames - 1)
-        segment = min(int(s), num_seeds - 2)
-        positions.append((segment, s - segment))
-    return positions
 
 
 def generate_interpolation(module: GANModule, seeds: list[int], frames: int, space: str, fps: float, options: dict[str, Any], out: OutputDir) -> tuple[Tensor, list[str]]:

@@ -13,8 +13,8 @@ from torchvision.utils import make_grid
 
 from gan_zoo.errors import ConfigError
 from gan_zoo.generate import style_split
-from gan_zoo.generate.output import OutputDir
 from gan_zoo.models.base import GANModule
+from gan_zoo.sampling.output import OutputDir
 
 
 def mix_styles(row_ws: Tensor, col_ws: Tensor, styles: list[int]) -> Tensor:

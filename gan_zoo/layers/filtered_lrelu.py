@@ -10,7 +10,8 @@ evaluates it at a higher sampling rate and low-passes before returning to the ou
 with the semantics (and padding convention) of the official `filtered_lrelu` reference: `padding`
 applies to the zero-inserted image, negative values crop, and each filter is convolved "valid".
 
-Pure PyTorch: each filter is separable and runs as two depthwise passes. Upsampling is a strided
+Pure PyTorch: a 1-D filter is separable and runs as two depthwise passes; a 2-D down filter
+(StyleGAN3-R's radially symmetric one) runs as one depthwise convolution. Upsampling is a strided
 transposed convolution (it never multiplies the inserted zeros: 1/up of the work of zero insertion
 then filtering) and downsampling a strided convolution (only the kept samples are computed).
 `upfirdn2d` computes the same thing the straightforward way; the tests compare the two.
@@ -50,7 +51,7 @@ def _downsample_axis(x: torch.Tensor, f: torch.Tensor, down: int, axis: int) -> 
 def filtered_lrelu(
     x: torch.Tensor,  # [N, C, H, W]
     up_filter: torch.Tensor | None,  # 1-D taps of the upsampling low-pass; None: a single unit tap
-    down_filter: torch.Tensor | None,  # 1-D taps of the downsampling low-pass; None: a single unit tap
+    down_filter: torch.Tensor | None,  # 1-D (separable) or 2-D taps of the downsampling low-pass; None: a single unit tap
     bias: torch.Tensor | None = None,  # [C], added before upsampling
     up: int = 1,  # zero-insertion factor
     down: int = 1,  # subsampling factor
@@ -61,15 +62,16 @@ def filtered_lrelu(
 ) -> torch.Tensor:
     if x.ndim != 4:
         raise ValueError(f"filtered_lrelu expects [N, C, H, W], got {list(x.shape)}")
-    for name, f in (("up_filter", up_filter), ("down_filter", down_filter)):
-        if f is not None and f.ndim != 1:
-            raise ValueError(f"filtered_lrelu takes separable 1-D filters; {name} has shape {list(f.shape)}")
+    if up_filter is not None and up_filter.ndim != 1:
+        raise ValueError(f"filtered_lrelu takes a separable 1-D up_filter; it has shape {list(up_filter.shape)}")
+    if down_filter is not None and not (down_filter.ndim == 1 or (down_filter.ndim == 2 and down_filter.shape[0] == down_filter.shape[1])):
+        raise ValueError(f"filtered_lrelu takes a 1-D or square 2-D down_filter; it has shape {list(down_filter.shape)}")
     if up < 1 or down < 1:
         raise ValueError(f"up and down must be >= 1, got up={up}, down={down}")
     x0, x1, y0, y1 = _pads(padding)
     n, c, h, w = x.shape
     up_taps = 1 if up_filter is None else up_filter.numel()
-    down_taps = 1 if down_filter is None else down_filter.numel()
+    down_taps = 1 if down_filter is None else down_filter.shape[0]
     out_h = (h * up + y0 + y1 - (up_taps - 1) - (down_taps - 1) + down - 1) // down
     out_w = (w * up + x0 + x1 - (up_taps - 1) - (down_taps - 1) + down - 1) // down
     if out_h < 1 or out_w < 1:
@@ -92,6 +94,10 @@ def filtered_lrelu(
         x = x.clamp(-clamp, clamp)
     if down_filter is None:
         x = x[:, :, ::down, ::down] if down > 1 else x
+    elif down_filter.ndim == 2:
+        # conv2d correlates; flipping both axes makes it the convolution the reference computes.
+        f = down_filter.to(device=x.device, dtype=x.dtype).flip([0, 1])
+        x = F.conv2d(x, f[None, None].expand(x.shape[1], -1, -1, -1), stride=down, groups=x.shape[1])
     else:
         f = down_filter.to(device=x.device, dtype=x.dtype)
         x = _downsample_axis(x, f, down, axis=3)

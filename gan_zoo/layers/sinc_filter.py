@@ -11,12 +11,19 @@ the stopband attenuation A (dB) and the window shape β:
         0                                       otherwise
 
 This is `scipy.signal.firwin(numtaps, cutoff, width=width, fs=fs)`, which the official code calls,
-written out in float64 so that building a generator needs no scipy (a test compares the two). The
+written out in float64 torch (a test compares the two). The
 filters are separable: the 2-D filter is the outer product of the 1-D taps with themselves.
+
+StyleGAN3-R downsamples with a radially symmetric filter instead (`radial_lowpass_filter`): the 2-D
+ideal low-pass of a disc, a jinc J1(2π f_c r) / (π r) (scipy's Bessel J1), tapered by the same
+Kaiser window in x and y.
+Separable filters pass more of the diagonal frequencies than the axis-aligned ones, which would
+single out the pixel axes in a rotation-equivariant network (StyleGAN3 §3.2 and App. F).
 """
 
 import math
 
+import scipy.special
 import torch
 
 
@@ -64,4 +71,31 @@ def lowpass_filter(
     offsets = torch.arange(numtaps, dtype=torch.float64, device="cpu") - (numtaps - 1) / 2
     taps = torch.sinc(cutoff / nyquist * offsets)
     taps = taps * kaiser_window(numtaps, kaiser_beta(kaiser_attenuation(numtaps, width / nyquist)))
+    return taps / taps.sum()
+
+
+def radial_lowpass_filter(
+    numtaps: int,  # filter side; 1 gives the identity [[1.0]]
+    cutoff: float,  # cutoff radius f_c, in the units of fs
+    width: float,  # transition band width (2·f_h), same units
+    fs: float,  # sampling rate of the signal the filter runs on
+) -> torch.Tensor:
+    """Radially symmetric 2-D low-pass taps [numtaps, numtaps], float64 on the CPU, summing to 1.
+
+    The official `design_lowpass_filter(..., radial=True)` (NVlabs/stylegan3
+    `training/networks_stylegan3.py`) with scipy's j1, kaiser_beta and np.kaiser written in torch.
+    """
+    if numtaps < 1:
+        raise ValueError(f"a low-pass filter needs at least one tap, got numtaps={numtaps}")
+    if cutoff <= 0 or width <= 0:
+        raise ValueError(f"cutoff and transition width must be positive, got cutoff={cutoff:g}, width={width:g}")
+    offsets = (torch.arange(numtaps, dtype=torch.float64, device="cpu") - (numtaps - 1) / 2) / fs
+    r = torch.hypot(offsets[None, :], offsets[:, None])
+    # J1(2π f_c r) / (π r) tends to f_c at r = 0 (an odd filter's centre tap). scipy's J1, as the
+    # official code: torch.special.bessel_j1 is off by up to 4e-7, which would change the taps.
+    safe_r = torch.where(r == 0, torch.ones_like(r), r)
+    bessel = torch.from_numpy(scipy.special.j1((2 * math.pi * cutoff * safe_r).numpy()))
+    taps = torch.where(r == 0, torch.full_like(r, cutoff), bessel / (math.pi * safe_r))
+    window = kaiser_window(numtaps, kaiser_beta(kaiser_attenuation(numtaps, width / (fs / 2))))
+    taps = taps * torch.outer(window, window)
     return taps / taps.sum()

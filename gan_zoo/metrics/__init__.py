@@ -13,8 +13,8 @@ autonomousvision/stylegan-xl `metrics/metric_main.py` and `metrics/metric_utils.
 import importlib
 
 from gan_zoo.metrics.errors import MetricError, MetricNotApplicable, WeightsError
-from gan_zoo.metrics.kinds import MetricKind, family_examples, register_kind
-from gan_zoo.metrics.names import MetricSpec, parse_metric
+from gan_zoo.metrics.kinds import MetricKind, MetricSpec, family_examples, register_kind
+from gan_zoo.metrics.names import parse_metric
 from gan_zoo.metrics.ppl_interface import check_supports_ppl
 from gan_zoo.metrics.runner import MetricEvaluator, MetricOptions, MetricResult
 from gan_zoo.registry import register_metric

@@ -3,22 +3,22 @@
 The key (data set fingerprint, resolution, mirror, extractor and its weights hash, feature layer,
 real count, protocol version) is hashed into the file name and also stored inside the file, with a
 SHA-256 of the tensors. A file whose key or checksum does not match, or that cannot be read, is
-reported and recomputed, never trusted. Writes go to a temporary file in the same directory that
-replaces the target with `os.replace`: concurrent writers (DDP ranks of two runs, two sweeps)
-each publish a whole file, and readers never see a half-written one.
+reported and recomputed, never trusted. Writes are atomic (`gan_zoo.checkpoints.atomic_save`):
+concurrent writers (DDP ranks of two runs, two sweeps) each publish a whole file, and readers never
+see a half-written one.
 """
 
 import hashlib
 import json
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import Tensor
 
+from gan_zoo.checkpoints import atomic_save
 from gan_zoo.metrics.extractors import state_digest
 
 log = logging.getLogger(__name__)
@@ -63,17 +63,6 @@ class RealStatsCache:
     def save(self, key: dict[str, Any], tensors: dict[str, Tensor]) -> None:
         if not self.enabled:
             return
-        path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         payload = {"key": json.loads(json.dumps({**key, "cache_version": CACHE_VERSION}, sort_keys=True, default=str)),
                    "tensors": {k: v.cpu() for k, v in tensors.items()}, "sha256": state_digest(tensors)}
-        handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(handle, "wb") as file:
-                torch.save(payload, file)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        atomic_save(payload, self.path(key))

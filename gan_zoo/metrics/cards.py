@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from gan_zoo.metrics.names import MetricSpec
+from gan_zoo.metrics.kinds import MetricSpec, family_kind
 
 FAKE_TO_UINT8 = "(x*127.5+128).clamp(0,255).to(uint8) from [-1,1] (rounds, as NVIDIA)"
 
@@ -19,8 +19,6 @@ _REFERENCES = {
 
 
 def protocol_card(spec: MetricSpec, extractor: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    from gan_zoo.metrics.kinds import family_kind
-
     kind = family_kind(spec.kind)
     card: dict[str, Any] = {
         "metric": spec.name,

@@ -1,10 +1,14 @@
-"""Extension point for metrics a model family brings (SPADE's mIoU, StarGAN v2's per-task FID/LPIPS).
+"""What a metric name means (`MetricSpec`), and the extension point for metrics a model family brings
+(SPADE's mIoU, StarGAN v2's per-task FID/LPIPS).
 
 The reference metrics (FID, KID, ... PPL) are parsed in `names` and computed in `runner`. A family
 metric registers a `MetricKind`: how its names look, how to check that a module and data set can be
 evaluated, and how to compute it with the evaluator's shared machinery (extractors, real-stats
-cache, DDP sharding). Registration happens when the defining module is imported; the modules are
-listed in `gan_zoo.metrics.__init__` so that `gan-zoo list`, the callback and `gan-zoo eval` see them.
+cache, DDP sharding, `evaluator.network` to build its own networks once). Registration happens when
+the defining module is imported; the modules are listed in `gan_zoo.metrics.__init__` so that
+`gan-zoo list`, the callback and `gan-zoo eval` see them. The spec lives here, not in `names`: the
+parser and the registered kinds both build specs, and a spec's direction asks the registry, so
+`names` imports this module and never the reverse.
 """
 
 import re
@@ -12,7 +16,24 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gan_zoo.metrics.names import MetricSpec
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str  # as the user wrote it
+    kind: str  # fid, sfid, rfid, kid, pr, is, ppl, or a family kind (MetricKind.kind)
+    num_gen: int  # generated samples (PPL: pairs)
+    num_real: int | None  # real images: an exact count, None = all of them ("_full"), 0 = none
+    k: int = 3  # precision/recall neighbourhood
+    space: str = "w"  # PPL: interpolate in "z" (slerp) or "w" (lerp)
+    sampling: str = "end"  # PPL: "full" (t ~ U(0,1)) or "end" (t = 0)
+    crop: bool = False  # PPL: StyleGAN v1's face crop
+    epsilon: float = 1e-4  # PPL step
+    options: tuple[tuple[str, Any], ...] = ()  # family kinds: their own settings as (key, value) pairs
+
+    @property
+    def higher_is_better(self) -> bool:
+        kind = family_kind(self.kind)
+        return kind.higher_is_better if kind is not None else self.kind in ("is", "pr")
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,7 @@ from gan_zoo.metrics.attribute_classifiers import load_attribute_classifiers
 from gan_zoo.metrics.bank import FeatureBank
 from gan_zoo.metrics.distributed import blocks_of_rank, rank_and_world
 from gan_zoo.metrics.errors import MetricError
-from gan_zoo.metrics.kinds import MetricKind, register_kind
-from gan_zoo.metrics.names import MetricSpec
+from gan_zoo.metrics.kinds import MetricKind, MetricSpec, register_kind
 from gan_zoo.metrics.ppl import block_generator
 from gan_zoo.metrics.ppl_interface import PPLGenerator, check_supports_ppl
 from gan_zoo.metrics.streams import conditioning_blocks
@@ -88,12 +87,12 @@ def _parse(m: re.Match[str]) -> MetricSpec:
 
 
 def _classifiers(evaluator: Any, device: torch.device) -> Any:
-    cached = getattr(evaluator, "_ls_classifiers", None)
-    if cached is None or cached[0] != device:
+    def build() -> Any:
         explicit = getattr(evaluator, "attribute_classifiers", None)
         classifiers = explicit if explicit is not None else load_attribute_classifiers(evaluator.options.weights.get("ls_classifiers"), device)
-        evaluator._ls_classifiers = (device, classifiers.to(device))
-    return evaluator._ls_classifiers[1]
+        return classifiers.to(device)
+
+    return evaluator.network("ls_classifiers", device, build)
 
 
 def _check(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any, device: torch.device) -> None:

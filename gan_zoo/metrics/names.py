@@ -10,34 +10,12 @@
 """
 
 import re
-from dataclasses import dataclass
-from typing import Any
 
 from gan_zoo.metrics.errors import MetricError
+from gan_zoo.metrics.kinds import MetricSpec, family_examples, parse_family_metric
 
 FEATURE_KINDS = ("fid", "sfid", "rfid", "kid", "pr", "is")
 PR_MAX_REAL = 200_000  # StyleGAN2/3 pr50k3_full: max_real=200000
-
-
-@dataclass(frozen=True)
-class MetricSpec:
-    name: str  # as the user wrote it
-    kind: str  # fid, sfid, rfid, kid, pr, is, ppl, or a family kind (metrics.kinds)
-    num_gen: int  # generated samples (PPL: pairs)
-    num_real: int | None  # real images: an exact count, None = all of them ("_full"), 0 = none
-    k: int = 3  # precision/recall neighbourhood
-    space: str = "w"  # PPL: interpolate in "z" (slerp) or "w" (lerp)
-    sampling: str = "end"  # PPL: "full" (t ~ U(0,1)) or "end" (t = 0)
-    crop: bool = False  # PPL: StyleGAN v1's face crop
-    epsilon: float = 1e-4  # PPL step
-    options: tuple[tuple[str, Any], ...] = ()  # family kinds: their own settings as (key, value) pairs
-
-    @property
-    def higher_is_better(self) -> bool:
-        from gan_zoo.metrics.kinds import family_kind
-
-        kind = family_kind(self.kind)
-        return kind.higher_is_better if kind is not None else self.kind in ("is", "pr")
 
 
 def _count(number: str, unit: str) -> int:
@@ -64,8 +42,6 @@ def parse_metric(name: str) -> MetricSpec:
         v2 = m[1] == "ppl2"
         n = _count(m[4], m[5]) if m[4] else (50_000 if v2 else 100_000)
         return MetricSpec(name, "ppl", n, 0, space=m[2], sampling=m[3], crop=not v2)
-    from gan_zoo.metrics.kinds import family_examples, parse_family_metric
-
     if (spec := parse_family_metric(name)) is not None:
         return spec
     family = f", family metrics: {', '.join(family_examples())}" if family_examples() else ""

@@ -9,7 +9,7 @@ gradients and without moving the caller's RNG streams, and left in the mode it w
 
 import contextlib
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +28,8 @@ from gan_zoo.metrics.fingerprint import dataset_fingerprint
 from gan_zoo.metrics.frechet import frechet_distance_to_features, mean_cov
 from gan_zoo.metrics.inception_score import inception_score
 from gan_zoo.metrics.kid import kernel_inception_distance
-from gan_zoo.metrics.kinds import family_kind
-from gan_zoo.metrics.names import MetricSpec, parse_metric
+from gan_zoo.metrics.kinds import MetricSpec, family_kind
+from gan_zoo.metrics.names import parse_metric
 from gan_zoo.metrics.nvidia_vgg16 import NvidiaLPIPS, NvidiaVGG16Features
 from gan_zoo.metrics.ppl import block_generator, draw_pairs, filtered_mean, path_lengths
 from gan_zoo.metrics.ppl_interface import PPLGenerator, check_supports_ppl
@@ -94,47 +94,39 @@ class MetricEvaluator:
         self.specs = [parse_metric(name) for name in metrics]
         self.options = options or MetricOptions()
         self.cache = RealStatsCache(self.options.cache_dir, enabled=self.options.use_cache)
-        self._extractors: dict[str, Any] = {}
+        self._networks: dict[str, Any] = {}
         self._distance = distance
-        self._alex: Any = None  # StarGAN v2's LPIPS-AlexNet, built on first use
+        self.injected_distance = distance  # as given, for family kinds that take it in place of their own distance network
         self.attribute_classifiers = attribute_classifiers
         self._device: torch.device | None = None
 
     # ---- set-up and checks -------------------------------------------------------------------
 
-    def extractor(self, name: str, device: torch.device) -> Any:
+    def network(self, name: str, device: torch.device, build: Callable[[], Any]) -> Any:
+        """The network called `name` on `device`, built by `build` on first use and kept: the reference
+        extractors, and the networks of family metric kinds (metrics.kinds), shared by their check,
+        describe and compute."""
         if self._device != device:
-            self._extractors, self._device = {}, device
-        if name not in self._extractors:
-            opts = self.options
-            if name == "inception":
-                self._extractors[name] = InceptionFeatures(opts.weights.get("inception"), opts.weights_sha256.get("inception"),
-                                                           device=device, channels_last=opts.channels_last)
-            elif name == "random_inception":
-                self._extractors[name] = InceptionFeatures(random_seed=RFID_SEED, device=device, channels_last=opts.channels_last)
-            elif name == "vgg16":
-                path = weights.resolve(weights.VGG16, opts.weights.get("vgg16"), opts.weights_sha256.get("vgg16"))
-                if is_nvidia_module_file(path):  # NVIDIA's reference file, run as is
-                    self._extractors[name] = NvidiaVGG16Features(path, device=device)
-                else:
-                    self._extractors[name] = VGG16Features(path, opts.weights_sha256.get("vgg16"), device=device, channels_last=opts.channels_last)
-            elif name == "tv_inception":
-                from gan_zoo.metrics.stargan_networks import TorchvisionInceptionFeatures
+            self._networks, self._device = {}, device
+        if name not in self._networks:
+            self._networks[name] = build()
+        return self._networks[name]
 
-                self._extractors[name] = TorchvisionInceptionFeatures(opts.weights.get("tv_inception"), opts.weights_sha256.get("tv_inception"), device=device)
-        return self._extractors[name]
+    def extractor(self, name: str, device: torch.device) -> Any:
+        return self.network(name, device, lambda: self._reference_extractor(name, device))
 
-    def translation_distance(self, device: torch.device) -> Any:
-        """StarGAN v2's LPIPS-AlexNet (an injected `distance` replaces it, as for PPL)."""
-        if self._distance is not None:
-            return self.distance(device)
-        if self._alex is None:
-            from gan_zoo.metrics.stargan_networks import LPIPSAlex
-
-            opts = self.options
-            self._alex = LPIPSAlex(opts.weights.get("alexnet"), opts.weights.get("lpips_alex"),
-                                   opts.weights_sha256.get("alexnet"), opts.weights_sha256.get("lpips_alex"))
-        return self._alex.to(device)
+    def _reference_extractor(self, name: str, device: torch.device) -> Any:
+        opts = self.options
+        if name == "inception":
+            return InceptionFeatures(opts.weights.get("inception"), opts.weights_sha256.get("inception"), device=device, channels_last=opts.channels_last)
+        if name == "random_inception":
+            return InceptionFeatures(random_seed=RFID_SEED, device=device, channels_last=opts.channels_last)
+        if name == "vgg16":
+            path = weights.resolve(weights.VGG16, opts.weights.get("vgg16"), opts.weights_sha256.get("vgg16"))
+            if is_nvidia_module_file(path):  # NVIDIA's reference file, run as is
+                return NvidiaVGG16Features(path, device=device)
+            return VGG16Features(path, opts.weights_sha256.get("vgg16"), device=device, channels_last=opts.channels_last)
+        raise KeyError(f"no reference extractor {name!r}; a family metric kind builds its own with network()")
 
     def distance(self, device: torch.device) -> Any:
         if self._distance is None:
@@ -199,6 +191,28 @@ class MetricEvaluator:
                 card = protocol_card(spec, self._describe(spec, module.device), {"seed": self.options.seed, "sample_block": self.options.sample_block, **extra})
                 results.append(MetricResult(spec.name, values, card, time.perf_counter() - start))
         return results
+
+    def real_statistics(self, dataset: MirroredDataset, device: torch.device) -> list[tuple[str, int, bool | None]]:
+        """Fill the real-statistics cache for every metric with a cached real side (`gan-zoo data stats`).
+
+        The entries are exactly those `evaluate` looks up (same key: data set fingerprint, count,
+        extractor and weights hash, layer), so a later run or `gan-zoo eval` on the same data finds
+        them. Returns (metric, real images, cache hit) per metric; None for metrics whose reals are
+        not cached (IS, PPL, the families' own metrics).
+        """
+        self._reals = {}
+        self._fingerprint = dataset_fingerprint(dataset)
+        done: list[tuple[str, int, bool | None]] = []
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            for spec in self.specs:
+                if spec.kind not in LAYERS or spec.kind == "is":
+                    done.append((spec.name, 0, None))
+                    continue
+                extractor, layer = LAYERS[spec.kind]
+                count = self.num_reals(spec, dataset)
+                _, hit = self._real(extractor, layer, count, "stats" if spec.kind in STATS_KINDS else "features", dataset, device)
+                done.append((spec.name, count, hit))
+        return done
 
     def _describe(self, spec: MetricSpec, device: torch.device) -> dict[str, Any]:
         if (kind := family_kind(spec.kind)) is not None:

@@ -29,8 +29,7 @@ from torch import Tensor
 
 from gan_zoo.metrics.distributed import rank_and_world
 from gan_zoo.metrics.errors import MetricError, MetricNotApplicable, WeightsError
-from gan_zoo.metrics.kinds import MetricKind, register_kind
-from gan_zoo.metrics.names import MetricSpec
+from gan_zoo.metrics.kinds import MetricKind, MetricSpec, register_kind
 from gan_zoo.metrics.ppl import block_generator
 from gan_zoo.metrics.streams import real_blocks, to_uint8
 

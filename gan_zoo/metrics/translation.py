@@ -28,9 +28,8 @@ from torch import Tensor
 
 from gan_zoo.metrics.errors import MetricError, MetricNotApplicable
 from gan_zoo.metrics.frechet import frechet_distance_to_features, mean_cov
-from gan_zoo.metrics.kinds import MetricKind, register_kind
-from gan_zoo.metrics.names import MetricSpec
-from gan_zoo.metrics.stargan_networks import pil_resize
+from gan_zoo.metrics.kinds import MetricKind, MetricSpec, register_kind
+from gan_zoo.metrics.stargan_networks import LPIPSAlex, TorchvisionInceptionFeatures, pil_resize
 from gan_zoo.metrics.streams import to_uint8
 
 OUTPUTS_PER_INPUT = 10  # official num_outs_per_domain
@@ -50,19 +49,36 @@ def _options(spec: MetricSpec) -> dict[str, Any]:
     return dict(spec.options)
 
 
+def _inception(evaluator: Any, device: torch.device) -> TorchvisionInceptionFeatures:
+    """torchvision's ImageNet Inception-v3 (official metrics/fid.py), built once per evaluator and device."""
+    opts = evaluator.options
+    return evaluator.network("tv_inception", device, lambda: TorchvisionInceptionFeatures(
+        opts.weights.get("tv_inception"), opts.weights_sha256.get("tv_inception"), device=device))
+
+
+def _distance(evaluator: Any, device: torch.device) -> Any:
+    """LPIPS-AlexNet (official metrics/lpips.py); a distance given to the evaluator replaces it, as for PPL."""
+    if evaluator.injected_distance is not None:
+        return evaluator.distance(device)
+    opts = evaluator.options
+    alex = evaluator.network("lpips_alex", device, lambda: LPIPSAlex(
+        opts.weights.get("alexnet"), opts.weights.get("lpips_alex"), opts.weights_sha256.get("alexnet"), opts.weights_sha256.get("lpips_alex")))
+    return alex.to(device)
+
+
 def check(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any, device: torch.device) -> None:
     if not all(hasattr(module, name) for name in ("translate", "latent_styles", "reference_styles")):
         raise MetricNotApplicable(f"metric {spec.name} evaluates image-to-image translation (StarGAN v2); {getattr(module, 'family', type(module).__name__)} models do not translate")
     if getattr(dataset, "validation", None) is None:
         raise MetricError(f"metric {spec.name} translates validation images, but the data set has no validation split; set data.dataset.val_split (e.g. val)")
-    evaluator.extractor("tv_inception", device)
-    evaluator.translation_distance(device)
+    _inception(evaluator, device)
+    _distance(evaluator, device)
 
 
 def describe(evaluator: Any, spec: MetricSpec, device: torch.device) -> dict[str, Any]:
-    distance = evaluator.translation_distance(device)
+    distance = _distance(evaluator, device)
     files = getattr(distance, "files", None)
-    return {**evaluator.extractor("tv_inception", device).describe(), "lpips_weights_sha256": files or "custom distance",
+    return {**_inception(evaluator, device).describe(), "lpips_weights_sha256": files or "custom distance",
             **getattr(distance, "card", {}), "statistics": "mean and np.cov (N - 1), as the official fid.py",
             "outputs_per_input": _options(spec)["outputs"]}
 
@@ -82,7 +98,7 @@ def _real_statistics(evaluator: Any, images: Any, domain: int, device: torch.dev
 
 
 def _compute_real_statistics(evaluator: Any, images: Any, domain: int, device: torch.device) -> tuple[Tensor, Tensor]:
-    extractor = evaluator.extractor("tv_inception", device)
+    extractor = _inception(evaluator, device)
     members, size = images.members(domain), evaluator.options.batch_size
     # Each real image at its own size: the official loader resizes the decoded file straight to 299.
     features = [extractor([to_uint8(images.image(i)) for i in members[s : s + size]]) for s in range(0, len(members), size)]
@@ -94,7 +110,7 @@ def compute(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> tupl
     mode, outputs = options["mode"], options["outputs"]
     device, resolution = module.device, dataset.resolution
     train, val, names = dataset.images, dataset.validation, list(dataset.validation.names)
-    extractor, distance = evaluator.extractor("tv_inception", device), evaluator.translation_distance(device)
+    extractor, distance = _inception(evaluator, device), _distance(evaluator, device)
     generator = torch.Generator().manual_seed(evaluator.options.seed)
     batch_size = evaluator.options.batch_size
     fids: dict[str, float] = {}

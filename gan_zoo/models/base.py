@@ -58,7 +58,7 @@ class GANModule(L.LightningModule):
 
     def __init__(
         self,
-        ema: dict[str, float] | None = None,  # {"beta": per-step} or {"half_life_kimg": k, "rampup": r or None}
+        ema: dict[str, float] | None = None,  # {"beta": per-step} or {"half_life_kimg": k (None: batch·10/32), "rampup": r or None}
         compile: bool = False,  # torch.compile the networks in place (module.compile(), keeps state-dict keys)
         **hparams: Any,  # the family's own hyperparameters, kept in the checkpoint
     ) -> None:
@@ -217,7 +217,10 @@ class GANModule(L.LightningModule):
     def ema_beta(self, global_batch: int) -> float:
         if "beta" in self.ema_config:
             return float(self.ema_config["beta"])
-        ema_nimg = float(self.ema_config["half_life_kimg"]) * 1000
+        half_life_kimg = self.ema_config["half_life_kimg"]
+        if half_life_kimg is None:  # NVlabs stylegan3 train.py (also Projected GAN, StyleGAN-XL): ema_kimg = batch * 10 / 32
+            half_life_kimg = global_batch * 10 / 32
+        ema_nimg = float(half_life_kimg) * 1000
         rampup = self.ema_config.get("rampup")
         if rampup:
             ema_nimg = min(ema_nimg, float(self.cur_nimg) * rampup)

@@ -25,6 +25,8 @@ FORMATS: tuple[OfficialFormat, ...] = (
                    "StyleGAN-XL snapshots of the stem or a super-resolution stage (imagenet256.pkl, ffhq256.pkl, pokemon256.pkl)"),
     OfficialFormat("nvlabs-pytorch-stylegan2", "gan_zoo.official.stylegan2_nvlabs", "pickle",
                    "stylegan2-ada-pytorch and stylegan3 snapshots of StyleGAN2 (stylegan2-ffhq-1024x1024.pkl, network-snapshot-*.pkl)"),
+    OfficialFormat("nvlabs-pytorch-stylegan3", "gan_zoo.official.stylegan3_nvlabs", "pickle",
+                   "stylegan3 snapshots of StyleGAN3-T and -R (stylegan3-t-ffhqu-1024x1024.pkl, stylegan3-r-afhqv2-512x512.pkl)"),
     OfficialFormat("nvlabs-tf-stylegan2", "gan_zoo.official.tf_stylegan2", "pickle",
                    "NVlabs/stylegan2 TensorFlow pickles of config F (stylegan2-ffhq-config-f.pkl), converted as legacy.py does"),
     OfficialFormat("nvlabs-tf-stylegan", "gan_zoo.official.tf_stylegan", "pickle",

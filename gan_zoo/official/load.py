@@ -14,6 +14,7 @@ import lightning as L
 import torch
 from hydra.utils import get_class
 
+from gan_zoo.checkpoints import module_from_checkpoint
 from gan_zoo.errors import CheckpointError
 from gan_zoo.models.base import GANModule
 from gan_zoo.official.formats import FORMATS, converter
@@ -110,8 +111,7 @@ def _describe(data: Any) -> str:
     if isinstance(data, dict):
         generator = data.get("G_ema", data.get("G"))
         if isinstance(generator, PersistentRecord):
-            kind = " (StyleGAN3: gan-zoo has no StyleGAN3 family yet)" if "class SynthesisInput" in generator.module_src else ""
-            return f" of NVlabs networks (G is {generator.class_name}{kind})"
+            return f" of NVlabs networks (G is {generator.class_name})"
         return f" holding {', '.join(map(str, list(data)[:6]))}"
     return f" holding a {type(data).__name__}"
 
@@ -179,8 +179,6 @@ def imported_checkpoint(imported: ImportedNetworks, module: GANModule, source: P
 
 def load_any_module(path: str | Path, device: torch.device, overrides: dict[str, Any] | None = None) -> tuple[GANModule, dict[str, Any]]:
     """(module in eval mode on `device`, its gan-zoo record) from a gan-zoo checkpoint or an official file."""
-    from gan_zoo.generate.checkpoint_model import module_from_checkpoint
-
     path = Path(path).expanduser().resolve()
     _, data = read_network_file(path)
     if is_gan_zoo_checkpoint(data):

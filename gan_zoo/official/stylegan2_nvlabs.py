@@ -30,6 +30,39 @@ def _from_stylegan3_repo(record: PersistentRecord) -> bool:
     return "fused_modconv_default" in record.module_src
 
 
+def read_discriminator(data: dict[str, Any], source: Path, shared: dict[str, Any],
+                       sg3_repo: bool) -> tuple[dict[str, Any], tuple[str, ...], list[str]]:
+    """(gan-zoo `discriminator` kwargs, networks the file provides, notes) from the file's D record.
+
+    The official D (`networks_stylegan2.Discriminator`, also behind the StyleGAN3 configs) shares
+    channel_base, channel_max, num_fp16_res and conv_clamp with G in gan-zoo: `shared` must match.
+    """
+    if not isinstance(data.get("D"), PersistentRecord):
+        note = "the file has no discriminator: D is freshly initialised (generate and eval are unaffected; fine-tuning needs a file with D)"
+        return {}, ("G", "G_ema"), [note]
+    d = data["D"].init_kwargs
+    d_shared = {
+        "channel_base": int(d.get("channel_base", 32768)),
+        "channel_max": int(d.get("channel_max", 512)),
+        "num_fp16_res": int(d.get("num_fp16_res", 4 if sg3_repo else 0)),
+        "conv_clamp": d.get("conv_clamp", 256 if sg3_repo else None),
+    }
+    require(d_shared == shared, source,
+            f"G and D differ in {', '.join(k for k in shared if shared[k] != d_shared[k])} (G {shared}, D {d_shared}); "
+            "gan-zoo shares these between G and D")
+    epilogue = dict(d.get("epilogue_kwargs") or {})
+    discriminator = {
+        "architecture": d.get("architecture", "resnet"),
+        "mbstd_group_size": epilogue.get("mbstd_group_size", 4),
+        "mbstd_num_channels": epilogue.get("mbstd_num_channels", 1),
+        "mapping_layers": int((d.get("mapping_kwargs") or {}).get("num_layers", 8)),
+        "cmap_dim": d.get("cmap_dim"),
+    }
+    require(discriminator["architecture"] in ("resnet", "orig"), source,
+            f"D architecture {discriminator['architecture']!r}: gan-zoo has 'resnet' and 'orig'")
+    return discriminator, ("G", "D", "G_ema"), []
+
+
 def convert(data: dict[str, Any], source: Path, overrides: dict[str, Any]) -> ImportedNetworks:
     g_record: PersistentRecord = data["G_ema"]
     g = g_record.init_kwargs
@@ -52,34 +85,7 @@ def convert(data: dict[str, Any], source: Path, overrides: dict[str, Any]) -> Im
         "num_fp16_res": int(synthesis.get("num_fp16_res", 4 if sg3_repo else 0)),
         "conv_clamp": synthesis.get("conv_clamp", 256 if sg3_repo else None),
     }
-    discriminator: dict[str, Any] = {}
-    notes: list[str] = []
-    networks: tuple[str, ...] = ("G", "G_ema")
-    if isinstance(data.get("D"), PersistentRecord):
-        d = data["D"].init_kwargs
-        d_shared = {
-            "channel_base": int(d.get("channel_base", 32768)),
-            "channel_max": int(d.get("channel_max", 512)),
-            "num_fp16_res": int(d.get("num_fp16_res", 4 if sg3_repo else 0)),
-            "conv_clamp": d.get("conv_clamp", 256 if sg3_repo else None),
-        }
-        require(d_shared == shared, source,
-                f"G and D differ in {', '.join(k for k in shared if shared[k] != d_shared[k])} (G {shared}, D {d_shared}); "
-                "gan-zoo's StyleGAN2 shares these between G and D")
-        epilogue = dict(d.get("epilogue_kwargs") or {})
-        discriminator = {
-            "architecture": d.get("architecture", "resnet"),
-            "mbstd_group_size": epilogue.get("mbstd_group_size", 4),
-            "mbstd_num_channels": epilogue.get("mbstd_num_channels", 1),
-            "mapping_layers": int((d.get("mapping_kwargs") or {}).get("num_layers", 8)),
-            "cmap_dim": d.get("cmap_dim"),
-        }
-        require(discriminator["architecture"] in ("resnet", "orig"), source,
-                f"D architecture {discriminator['architecture']!r}: gan-zoo has 'resnet' and 'orig'")
-        networks = ("G", "D", "G_ema")
-    else:
-        notes.append("the file has no discriminator: D is freshly initialised (generate and eval are unaffected; fine-tuning needs a file with D)")
-
+    discriminator, networks, notes = read_discriminator(data, source, shared, sg3_repo)
     c_dim = int(g.get("c_dim", 0))
     hyper_parameters: dict[str, Any] = {
         "resolution": int(g["img_resolution"]),
@@ -96,13 +102,20 @@ def convert(data: dict[str, Any], source: Path, overrides: dict[str, Any]) -> Im
         },
         "discriminator": discriminator,
     }
+    source_format = "nvlabs-pytorch-stylegan2 (" + ("stylegan3" if sg3_repo else "stylegan2-ada-pytorch") + " repository)"
+    return snapshot_import(data, "stylegan2", MODEL_TARGET, hyper_parameters, source_format, networks, notes)
+
+
+def snapshot_import(data: dict[str, Any], family: str, model_target: str, hyper_parameters: dict[str, Any],
+                    source_format: str, networks: tuple[str, ...], notes: list[str]) -> ImportedNetworks:
+    """The networks of an NVlabs training snapshot (G, D, G_ema records, training_set_kwargs) for `family`."""
     state: dict[str, Any] = {}
     for name in networks:
         state.update(module_state_dict(data[name], f"{name}."))
     training_set = data.get("training_set_kwargs") or {}
     return ImportedNetworks(
-        family="stylegan2", model_target=MODEL_TARGET, hyper_parameters=hyper_parameters, state_dict=state,
-        source_format="nvlabs-pytorch-stylegan2 (" + ("stylegan3" if sg3_repo else "stylegan2-ada-pytorch") + " repository)",
-        networks=networks, notes=notes,
-        data={"resolution": hyper_parameters["resolution"], "num_classes": c_dim, "path": training_set.get("path")},
+        family=family, model_target=model_target, hyper_parameters=hyper_parameters, state_dict=state,
+        source_format=source_format, networks=networks, notes=notes,
+        data={"resolution": hyper_parameters["resolution"], "num_classes": hyper_parameters["num_classes"],
+              "path": training_set.get("path")},
     )

@@ -15,8 +15,8 @@ import torch
 from omegaconf import OmegaConf
 from torch import nn
 
+from gan_zoo.checkpoints import load_module
 from gan_zoo.data.domains import ShapesDomainImages
-from gan_zoo.generate.checkpoint_model import load_module
 
 pytestmark = pytest.mark.slow
 

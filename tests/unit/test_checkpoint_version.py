@@ -10,8 +10,8 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
+from gan_zoo.checkpoints import load_module
 from gan_zoo.errors import CheckpointError
-from gan_zoo.generate.checkpoint_model import load_module
 from gan_zoo.models.stylegan2.module import StyleGAN2Module
 from gan_zoo.training.checkpoint_version import CHECKPOINT_FORMAT_VERSION, upgrade_checkpoint
 

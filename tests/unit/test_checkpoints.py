@@ -5,8 +5,9 @@ import time
 import pytest
 import torch
 
+from gan_zoo.checkpoints import load_checkpoint_file
 from gan_zoo.errors import CheckpointError
-from gan_zoo.training.checkpoint_io import AtomicCheckpointIO, load_checkpoint_file
+from gan_zoo.training.checkpoint_io import AtomicCheckpointIO
 from gan_zoo.training.resume import resolve_ckpt_path
 
 

@@ -7,10 +7,10 @@ from torch import nn
 from gan_zoo.errors import ConfigError
 from gan_zoo.generate.images import generate_images
 from gan_zoo.generate.interpolate import generate_interpolation, path_positions, slerp
-from gan_zoo.generate.output import OutputDir
-from gan_zoo.generate.seeds import parse_int_list
 from gan_zoo.generate.style_mixing import generate_style_mixing, mix_styles
 from gan_zoo.models.base import GANModule
+from gan_zoo.sampling.output import OutputDir
+from gan_zoo.sampling.seeds import parse_int_list
 
 OPTIONS = {"truncation": 1.0, "truncation_cutoff": None, "class_index": None, "noise_mode": "const", "batch_size": 4}
 

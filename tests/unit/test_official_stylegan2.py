@@ -176,12 +176,3 @@ def test_eval_measures_the_pickle_and_records_its_hash(official_file, tmp_path):
     line = json.loads((tmp_path / "m.jsonl").read_text().splitlines()[0])
     assert line["metric"] == "fid8" and math.isfinite(line["value"]) and line["family"] == "stylegan2"
     assert line["checkpoint_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def test_stylegan3_pickles_are_refused_naming_stylegan3(tmp_path):
-    reference = _reference_module()
-    source = "class SynthesisInput: pass\nclass SynthesisLayer: pass\n"  # stylegan3 `training/networks_stylegan3.py`
-    data = {name: persistent_module(getattr(reference, name), "Generator", source, G_KWARGS) for name in ("G", "G_ema")}
-    path = write_pickle(tmp_path / "stylegan3-t-ffhqu-256x256.pkl", data)
-    with pytest.raises(CheckpointError, match="G is Generator \\(StyleGAN3: gan-zoo has no StyleGAN3 family yet\\)"):
-        read_official(path)

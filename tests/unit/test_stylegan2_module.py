@@ -177,5 +177,5 @@ def test_auto_mode_replaces_batch_and_hyperparameters() -> None:
     assert module.batch_size == 64 and module.global_batch_size() == 64
     assert module.G.mapping.num_layers == 2 and module.D.b4.mbstd.group_size == 4
     assert module.loss_config["r1_gamma"] == pytest.approx(0.0002 * 32**2 / 64)
-    assert module.ema_config == {"half_life_kimg": 20.0, "rampup": 0.05} and module.lr == 0.0025
+    assert module.ema_config == {"half_life_kimg": 20.0, "rampup": 0.05} and module.G_lr == module.D_lr == 0.0025
     assert module.hparams["auto"] is True and module.hparams["lr"] == 0.002  # the arguments as given

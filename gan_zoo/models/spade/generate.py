@@ -29,8 +29,8 @@ from PIL import Image
 from gan_zoo.data.label_maps import convert_labels, read_integer_map, resize_nearest
 from gan_zoo.data.transforms import to_signed
 from gan_zoo.errors import ConfigError
-from gan_zoo.generate.output import OutputDir
-from gan_zoo.generate.seeds import parse_int_list
+from gan_zoo.sampling.output import OutputDir
+from gan_zoo.sampling.seeds import parse_int_list
 
 LABEL_EXTENSIONS = (".png", ".bmp", ".tif", ".tiff")  # lossless formats label maps come in
 

@@ -97,16 +97,22 @@ class StyleGAN2Module(GANModule):
         if self.auto_config is not None:
             channel_base, lr = self.auto_config.channel_base, self.auto_config.lr  # after save_hyperparameters()
         shared = {"channel_base": channel_base, "channel_max": channel_max, "num_fp16_res": num_fp16_res, "conv_clamp": conv_clamp}
-        self.G = Generator(resolution, num_channels, self.c_dim, z_dim, w_dim, mapping=mapping_kwargs, synthesis=shared)
+        self.G = self.build_generator(resolution, num_channels, z_dim, w_dim, mapping_kwargs, shared)
         self.D = Discriminator(resolution, num_channels, self.c_dim, **shared, **discriminator_kwargs)
         self.init_ema()
         self.G_reg_interval, self.D_reg_interval = G_reg_interval, D_reg_interval
-        self.lr, self.betas, self.eps = lr, tuple(betas), eps
+        self.G_lr = self.D_lr = lr
+        self.betas, self.eps = tuple(betas), eps
         self.sampling = {**SAMPLING_DEFAULTS, **(sampling or {})}
         self.augment_pipe, self.ada = build_augmentation(aug, augment)
         self.register_buffer("pl_mean", torch.zeros(()))  # running mean of path lengths (progress state)
         if conditional:
             self.provides_required = frozenset({"image", "label"})
+
+    def build_generator(self, resolution: int, num_channels: int, z_dim: int, w_dim: int, mapping: dict[str, Any],
+                        shared: dict[str, Any]) -> nn.Module:
+        """G from the module's arguments (`shared`: channel_base, channel_max, num_fp16_res, conv_clamp)."""
+        return Generator(resolution, num_channels, self.c_dim, z_dim, w_dim, mapping=mapping, synthesis=shared)
 
     def networks(self) -> dict[str, nn.Module]:
         return {"G": self.G, "D": self.D}
@@ -128,16 +134,28 @@ class StyleGAN2Module(GANModule):
             raise ValueError(f"this StyleGAN2 is conditional on {self.c_dim} classes: pass class labels")
         return F.one_hot(labels.long().to(self.device), self.c_dim).float()
 
-    def run_G(self, z: Tensor, c: Tensor | None) -> tuple[Tensor, Tensor]:
-        """(images, ws) of G for training: w_avg tracking, style mixing, noise drawn for the global batch."""
-        ws = self.G.mapping(z, c)
+    def run_G(self, z: Tensor, c: Tensor | None, update_emas: bool = False) -> tuple[Tensor, Tensor]:
+        """(images, ws) of G for training: w_avg tracking, style mixing, noise drawn for the global batch.
+
+        `update_emas` marks the D phase's fakes, where StyleGAN3's loss updates its averages
+        (see `tracks_w_avg`).
+        """
+        ws = self.G.mapping(z, c, update_w_avg=self.tracks_w_avg(update_emas))
         prob = self.loss_config["style_mixing_prob"]
         if prob > 0:
             cutoff = draw_cutoff(self.G.num_ws, prob)
             z_other = self.global_randn(z.shape[0], self.G.z_dim)
             if cutoff < self.G.num_ws:
                 ws = mix_styles(ws, self.G.mapping(z_other, c, update_w_avg=False), cutoff)
-        return self.G.synthesis(ws, noise_mode="random", randn=self.global_randn), ws
+        return self.synthesize_for_training(ws, update_emas), ws
+
+    def tracks_w_avg(self, update_emas: bool) -> bool:
+        """Whether this G call moves w_avg: StyleGAN2-ADA (`training/networks.py`) moves it in every training call."""
+        return True
+
+    def synthesize_for_training(self, ws: Tensor, update_emas: bool) -> Tensor:
+        """Images of ws with noise drawn for the global batch."""
+        return self.G.synthesis(ws, noise_mode="random", randn=self.global_randn)
 
     def run_D(self, images: Tensor, c: Tensor | None) -> Tensor:
         if self.augment_pipe is not None:
@@ -190,7 +208,7 @@ class StyleGAN2Module(GANModule):
         n = reals.shape[0]
         c = self._one_hot(batch.get("label"))
         with torch.no_grad():
-            fakes, _ = self.run_G(self.global_randn(n, self.G.z_dim), c)
+            fakes, _ = self.run_G(self.global_randn(n, self.G.z_dim), c, update_emas=True)
         fake_logits = self.run_D(fakes, c)
         self.record("scores/fake", fake_logits)
         if self.loss_config["r1_gamma"] > 0 and not self.D_reg_interval:
@@ -227,8 +245,8 @@ class StyleGAN2Module(GANModule):
             self.ada.update(self.global_batch_size(), reduce=reduce)
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
-        g = lazy_regularization_adam_kwargs(self.lr, self.betas, self.G_reg_interval)
-        d = lazy_regularization_adam_kwargs(self.lr, self.betas, self.D_reg_interval)
+        g = lazy_regularization_adam_kwargs(self.G_lr, self.betas, self.G_reg_interval)
+        d = lazy_regularization_adam_kwargs(self.D_lr, self.betas, self.D_reg_interval)
         return [torch.optim.Adam(self.G.parameters(), eps=self.eps, **g), torch.optim.Adam(self.D.parameters(), eps=self.eps, **d)]
 
     def progress_description(self) -> str:

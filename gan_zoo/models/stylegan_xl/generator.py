@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from gan_zoo.models.stylegan_xl.mapping import MappingNetwork
-from gan_zoo.models.stylegan_xl.synthesis import SynthesisNetwork
+from gan_zoo.models.stylegan3.synthesis import SynthesisNetwork
 
 
 class StyleGANXLGenerator(nn.Module):

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_zoo.augment.blur import blur_sigma
+from gan_zoo.checkpoints import load_checkpoint_file
 from gan_zoo.errors import CheckpointError, ConfigError
 from gan_zoo.losses.projected_hinge import classifier_guidance_loss, projected_hinge_d_loss, projected_hinge_g_loss
 from gan_zoo.models.base import GANModule, Phase, lazy_regularization_adam_kwargs
@@ -278,7 +279,7 @@ def _previous_stage(path: str, resolution: int) -> dict[str, Tensor]:
     if not file.is_file():
         raise ConfigError(f"model.stem_ckpt={path}: no such file; pass the checkpoint of the {resolution} px stage "
                           "(e.g. <its run>/checkpoints/last.ckpt)")
-    checkpoint = torch.load(file, map_location="cpu", weights_only=True)
+    checkpoint = load_checkpoint_file(file)
     record = checkpoint.get("gan_zoo", {})
     if record.get("family") != "stylegan_xl":
         raise CheckpointError(f"model.stem_ckpt={path} is a '{record.get('family')}' checkpoint, not a StyleGAN-XL stage")

@@ -1,4 +1,4 @@
-"""StyleGAN3-T synthesis network with StyleGAN-XL's widths: ws -> image (StyleGAN3 §3, StyleGAN-XL §3).
+"""StyleGAN3 synthesis network: ws -> image (StyleGAN3 §3; StyleGAN-XL §3 builds on it with twice the widths).
 
 Fourier features, then `num_layers` synthesis layers and a ToRGB layer. Along the layers, cutoffs and
 minimum stopbands grow geometrically from (first_cutoff, first_stopband) to (img_resolution/2,
@@ -18,8 +18,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_zoo.models.stylegan_xl.synthesis_input import SynthesisInput
-from gan_zoo.models.stylegan_xl.synthesis_layer import SynthesisLayer
+from gan_zoo.models.stylegan3.synthesis_input import SynthesisInput
+from gan_zoo.models.stylegan3.synthesis_layer import SynthesisLayer
 
 
 @dataclass(frozen=True)
@@ -64,9 +64,9 @@ class SynthesisNetwork(nn.Module):
         w_dim: int,  # style size
         img_resolution: int,  # output side in pixels
         img_channels: int,  # output channels
-        channel_base: int = 65536,  # width = channel_base/2 / cutoff (StyleGAN-XL doubles StyleGAN3's 32768)
-        channel_max: int = 1024,  # cap on any layer's width (StyleGAN-XL doubles StyleGAN3's 512)
-        num_layers: int = 10,  # layers before ToRGB (the paper's 16² ImageNet stem; official train.py default 14)
+        channel_base: int = 32768,  # width = channel_base/2 / cutoff (StyleGAN3-R and StyleGAN-XL: 65536)
+        channel_max: int = 512,  # cap on any layer's width (StyleGAN3-R and StyleGAN-XL: 1024)
+        num_layers: int = 14,  # layers before ToRGB (StyleGAN-XL's 16² ImageNet stem: 10)
         num_critical: int = 2,  # critically sampled layers before ToRGB
         first_cutoff: float = 2,  # f_c of the Fourier features, cycles per image side
         first_stopband: float = 2**2.1,  # minimum stopband of the first layer
@@ -74,9 +74,10 @@ class SynthesisNetwork(nn.Module):
         margin_size: int = 10,  # extra samples on each side, absorbing the full convolutions' growth
         output_scale: float = 0.25,  # the image is the ToRGB output times this
         num_fp16_res: int = 4,  # layers whose sampling rate · 2**num_fp16_res exceeds img_resolution run in bf16/fp16 (CUDA)
-        conv_kernel: int = 3,  # kernel side of the non-ToRGB layers
+        conv_kernel: int = 3,  # kernel side of the non-ToRGB layers (StyleGAN3-R: 1)
         conv_clamp: float | None = 256,  # clamp every layer's output to ±conv_clamp; None: no clamp
         magnitude_ema_beta: float = 0.999,  # decay of each layer's input RMS average (official train.py: 0.5**(batch/20000))
+        use_radial_filters: bool = False,  # StyleGAN3-R: radially symmetric down filters in the non-critical layers
     ) -> None:
         super().__init__()
         if num_layers <= num_critical:
@@ -98,7 +99,8 @@ class SynthesisNetwork(nn.Module):
             layer = make_layer(specs, index, w_dim, is_torgb=index == num_layers,
                                is_critically_sampled=index >= num_layers - num_critical,
                                use_fp16=bool(specs.sampling_rates[index] * 2**num_fp16_res > img_resolution),
-                               conv_kernel=conv_kernel, conv_clamp=conv_clamp, magnitude_ema_beta=magnitude_ema_beta)
+                               conv_kernel=conv_kernel, conv_clamp=conv_clamp, magnitude_ema_beta=magnitude_ema_beta,
+                               use_radial_filters=use_radial_filters)
             self.add_layer(f"L{index}_{layer.out_size}_{layer.out_channels}", layer)
 
     def add_layer(self, name: str, layer: SynthesisLayer) -> None:

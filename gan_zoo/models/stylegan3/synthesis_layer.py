@@ -24,7 +24,7 @@ from torch import nn
 
 from gan_zoo.layers import EqualizedLinear, full_precision, reduced_precision_dtype
 from gan_zoo.layers.filtered_lrelu import filtered_lrelu
-from gan_zoo.layers.sinc_filter import lowpass_filter
+from gan_zoo.layers.sinc_filter import lowpass_filter, radial_lowpass_filter
 
 
 def modulated_conv2d_sg3(
@@ -76,6 +76,7 @@ class SynthesisLayer(nn.Module):
         lrelu_upsampling: int = 2,  # the nonlinearity runs at this multiple of the higher rate
         conv_clamp: float | None = 256,  # clamp outputs to ±conv_clamp; None: no clamp
         magnitude_ema_beta: float = 0.999,  # decay of the input RMS average per update (official train.py: 0.5**(batch/20000))
+        use_radial_filters: bool = False,  # StyleGAN3-R: a radially symmetric down filter (not in critically sampled layers)
     ) -> None:
         super().__init__()
         self.w_dim, self.in_channels, self.out_channels = w_dim, in_channels, out_channels
@@ -102,7 +103,8 @@ class SynthesisLayer(nn.Module):
         # None (no buffer, as in the official state dicts) where the filter would be a single unit tap.
         rate = self.tmp_sampling_rate
         self.register_buffer("up_filter", _filter_buffer(up_taps, self.in_cutoff, self.in_half_width * 2, rate))
-        self.register_buffer("down_filter", _filter_buffer(down_taps, self.out_cutoff, self.out_half_width * 2, rate))
+        self.down_radial = use_radial_filters and not is_critically_sampled
+        self.register_buffer("down_filter", _filter_buffer(down_taps, self.out_cutoff, self.out_half_width * 2, rate, self.down_radial))
 
         # Pad so that the output has out_size samples, with sample centres where the symmetric
         # interpretation of the grids puts them (StyleGAN3 App. C.3: shift by up/2 before rounding).
@@ -140,7 +142,7 @@ class SynthesisLayer(nn.Module):
         return (f"{self.in_channels} -> {self.out_channels}, size {self.in_size} -> {self.out_size}, "
                 f"rate {self.in_sampling_rate} -> {self.tmp_sampling_rate} -> {self.out_sampling_rate}, "
                 f"cutoff {self.in_cutoff:.4g} -> {self.out_cutoff:.4g}, is_torgb={self.is_torgb}, "
-                f"critical={self.is_critically_sampled}, use_fp16={self.use_fp16}")
+                f"critical={self.is_critically_sampled}, radial={self.down_radial}, use_fp16={self.use_fp16}")
 
 
 def _exact_ratio(high: int, low: int) -> int:
@@ -150,7 +152,8 @@ def _exact_ratio(high: int, low: int) -> int:
     return ratio
 
 
-def _filter_buffer(numtaps: int, cutoff: float, width: float, fs: float) -> torch.Tensor | None:
+def _filter_buffer(numtaps: int, cutoff: float, width: float, fs: float, radial: bool = False) -> torch.Tensor | None:
     if numtaps == 1:
         return None
-    return torch.as_tensor(lowpass_filter(numtaps, cutoff, width, fs), dtype=torch.float32)
+    design = radial_lowpass_filter if radial else lowpass_filter
+    return torch.as_tensor(design(numtaps, cutoff, width, fs), dtype=torch.float32)
