@@ -20,8 +20,8 @@ import sys
 import time
 
 import torch
-
 from common import peak_memory_mb, provenance, report, summarize
+
 from gan_zoo.augment import AugmentPipe
 
 

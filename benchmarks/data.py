@@ -35,9 +35,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from common import peak_memory_mb, provenance, report, summarize
 from PIL import Image
 
-from common import peak_memory_mb, provenance, report, summarize
 from gan_zoo.data import GANDataModule, ImageFolderDataset
 from gan_zoo.data.prepare import prepare_dataset
 

@@ -34,7 +34,6 @@ import sys
 from pathlib import Path
 
 import torch
-
 from common import report
 
 TRAIN_STEP = Path(__file__).resolve().parent / "train_step.py"

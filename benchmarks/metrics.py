@@ -26,9 +26,9 @@ import time
 from pathlib import Path
 
 import torch
+from common import peak_memory_mb, provenance, report, summarize
 from torch import Tensor, nn
 
-from common import peak_memory_mb, provenance, report, summarize
 from gan_zoo.data import ShapesDataset
 from gan_zoo.metrics import MetricEvaluator, MetricOptions
 from gan_zoo.metrics.extractors import InceptionFeatures, random_inception_state
@@ -99,7 +99,7 @@ def main(argv: list[str]) -> None:
     batches = [int(b) for b in args.batches.split(",")]
     runs = {"torch-fidelity": (lambda x: theirs(x)[0], 64)}
     runs.update({f"gan-zoo b{b}": (lambda x: ours(x)["pool3"], b) for b in batches})
-    for name, (fn, batch) in runs.items():  # warm-up: allocator, oneDNN/cuDNN kernel choice
+    for _name, (fn, batch) in runs.items():  # warm-up: allocator, oneDNN/cuDNN kernel choice
         extract(fn, images[: 2 * batch], batch, device)
     seconds: dict[str, list[float]] = {name: [] for name in runs}
     features: dict[str, Tensor] = {}

@@ -24,8 +24,8 @@ import time
 
 import torch
 import torch.nn.functional as F
-
 from common import peak_memory_mb, provenance, report, summarize
+
 from gan_zoo.models.projected_gan.discriminator import stylegan_xl_discriminator
 
 CLASSES = 1000

@@ -13,6 +13,10 @@ Takes the same Hydra overrides as `gan-zoo train` (so `model.compile=true`,
   --random-data  random images of the configured shape instead of the data set (when it is absent)
   --csv NAME     append to benchmarks/results/NAME.csv (default train_step; `none` = print only)
   --no-flops     skip counting FLOPs in the first warm-up iteration (they give TFLOP/s and MFU)
+  --profile      run torch.profiler over the timed iterations and report the time per phase (each
+                 phase's forward, backward and optimizer step; the EMA update; the rest of
+                 training_step; Lightning's loop around it) to results/train_step_profile.csv, with
+                 the costliest operators in results/profiles/<family>.txt (appended)
 
 What one iteration is: `trainer.fit` runs the module's own `training_step` (every phase, lazy
 regularisers on their intervals, the G_ema update, the DDP gradient all-reduce) under a Trainer made
@@ -21,10 +25,12 @@ one real batch read from the configured data set once (that read is timed and re
 `batch_load_s`; loaders are measured by benchmarks/data.py) and kept on the device, so neither
 decoding nor the host-to-device copy is in the step time. Each repeat's figure is the wall-clock
 mean over its `iters` iterations, from the end of one iteration to the end of another (Lightning's
-loop overhead included).
+loop overhead included). With --profile, those timed iterations run under the profiler (a few
+percent slower); each row says so (`profiled`).
 """
 
 import argparse
+import functools
 import sys
 import time
 import warnings
@@ -32,12 +38,13 @@ from typing import Any
 
 import lightning as L
 import torch
+from common import RESULTS_DIR, compose_config, peak_bf16_flops, peak_memory_mb, provenance, report, summarize, uses_cuda
 from hydra.utils import instantiate
 from torch.utils._python_dispatch import TorchDispatchMode
 from torch.utils.flop_counter import flop_registry
 
-from common import compose_config, peak_bf16_flops, peak_memory_mb, provenance, report, summarize, uses_cuda
-from gan_zoo.training.build import build_datamodule, build_module
+from gan_zoo.training.build import build_datamodule, build_module, trainer_settings
+from gan_zoo.training.threads import apply_threads
 
 
 def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
@@ -50,6 +57,7 @@ def parse_args(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument("--random-data", action="store_true")
     parser.add_argument("--csv", default="train_step")
     parser.add_argument("--no-flops", action="store_true")
+    parser.add_argument("--profile", action="store_true")
     args, overrides = parser.parse_known_args(argv)
     unknown = [o for o in overrides if o.startswith("-")]
     if unknown:
@@ -165,12 +173,17 @@ class FlopCount(TorchDispatchMode):
 
 
 class StepTimer(L.Callback):
-    """Clock at the end of every iteration (after a CUDA sync); FLOPs of the first iteration."""
+    """Clock at the end of every iteration (after a CUDA sync); FLOPs of the first iteration; with
+    `profile`, torch.profiler from the end of the warm-up to the end of the last iteration."""
 
-    def __init__(self, warmup: int, cuda: bool, count_flops: bool) -> None:
+    def __init__(self, warmup: int, cuda: bool, count_flops: bool, profile: bool = False) -> None:
         self.warmup = warmup
         self.cuda = cuda
         self.count_flops = count_flops
+        self.profiler: torch.profiler.profile | None = None
+        if profile:
+            activities = [torch.profiler.ProfilerActivity.CPU] + ([torch.profiler.ProfilerActivity.CUDA] if cuda else [])
+            self.profiler = torch.profiler.profile(activities=activities)
         self.stamps: list[float] = []  # perf_counter at the end of each iteration
         self.images: list[int] = []  # global images in each iteration
         self.flops: int | None = None
@@ -192,6 +205,12 @@ class StepTimer(L.Callback):
         self.images.append(batch["image"].shape[0] * trainer.world_size)
         if len(self.stamps) == self.warmup and self.cuda:
             torch.cuda.reset_peak_memory_stats()  # steady-state peak, not compilation's
+        if self.profiler is not None and len(self.stamps) == self.warmup:
+            self.profiler.__enter__()
+
+    def on_train_end(self, trainer: L.Trainer, module: L.LightningModule) -> None:
+        if self.profiler is not None:
+            self.profiler.__exit__(None, None, None)
 
     def repeat_seconds(self, iters: int, repeats: int) -> list[tuple[float, int]]:
         """(seconds, images) of each timed repeat: `iters` whole iterations after the warm-up."""
@@ -202,11 +221,49 @@ class StepTimer(L.Callback):
         return out
 
 
+def spans_in_training_step(module: L.LightningModule) -> None:
+    """Wrap the module's training_step in a profiler range, so that Lightning's loop around it shows."""
+    step = module.training_step
+
+    @functools.wraps(step)
+    def training_step(*args: Any, **kwargs: Any) -> Any:
+        with torch.profiler.record_function("training_step"):
+            return step(*args, **kwargs)
+
+    module.training_step = training_step
+
+
+def phase_breakdown(timer: StepTimer, timed_iters: int) -> dict[str, float]:
+    """ms per iteration of each `phase/<name>` range (GANModule.training_step), the rest of training_step
+    (schedules, logging) and Lightning's loop (the wall clock outside training_step)."""
+    assert timer.profiler is not None
+    spans = {event.key: event.cpu_time_total / 1000 / timed_iters for event in timer.profiler.key_averages()
+             if event.key.startswith("phase/") or event.key == "training_step"}
+    wall_ms = 1000 * (timer.stamps[-1] - timer.stamps[timer.warmup - 1]) / timed_iters
+    step_ms = spans.pop("training_step")
+    phases = {key.removeprefix("phase/"): round(ms, 1) for key, ms in sorted(spans.items())}
+    return {**phases, "training_step_rest": round(step_ms - sum(spans.values()), 1), "lightning_loop": round(wall_ms - step_ms, 1),
+            "iteration": round(wall_ms, 1)}
+
+
+def write_operator_table(timer: StepTimer, record: dict[str, Any], family: str) -> None:
+    """Append the costliest operators (self time) to results/profiles/<family>.txt, under the run's config."""
+    assert timer.profiler is not None
+    sort_by = "self_cuda_time_total" if timer.cuda else "self_cpu_time_total"
+    table = timer.profiler.key_averages().table(sort_by=sort_by, row_limit=25)
+    path = RESULTS_DIR / "profiles" / f"{family}.txt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("a") as file:
+        file.write(f"## {record['timestamp']} {record['device']} torch {record['torch']} {record['git_sha']} {record['dtype']}\n"
+                   f"## {record['config']}\n## ms per iteration: {record['phase_ms']}\n{table}\n\n")
+
+
 def main(argv: list[str]) -> dict[str, Any] | None:
     args, overrides = parse_args(argv)
     warnings.filterwarnings("ignore", ".*does not have many workers.*")
     warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")
     cfg = compose_config(overrides)
+    apply_threads(cfg.trainer)  # as gan-zoo train: trainer.threads, else $OMP_NUM_THREADS, else the cores / processes
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     module = build_module(cfg)
     at_kimg = default_at_kimg(module) if args.at_kimg is None else args.at_kimg
@@ -221,9 +278,11 @@ def main(argv: list[str]) -> dict[str, Any] | None:
     classes = int(cfg.data.get("label_nc") or cfg.data.get("num_classes") or 0)  # SPADE: labels of the label maps
     data = InMemoryBatches(source, steps, shape, classes)
     cuda = uses_cuda(cfg.trainer.get("accelerator"))
-    timer = StepTimer(args.warmup, cuda, count_flops=not args.no_flops and not cfg.model.get("compile", False))
+    timer = StepTimer(args.warmup, cuda, count_flops=not args.no_flops and not cfg.model.get("compile", False), profile=args.profile)
+    if args.profile:
+        spans_in_training_step(module)
     trainer: L.Trainer = instantiate(
-        cfg.trainer, callbacks=[timer], logger=False, enable_checkpointing=False, enable_progress_bar=False,
+        trainer_settings(cfg), callbacks=[timer], logger=False, enable_checkpointing=False, enable_progress_bar=False,
         enable_model_summary=False, max_steps=-1, max_epochs=1, reload_dataloaders_every_n_epochs=0,
         use_distributed_sampler=False,
     )
@@ -247,6 +306,7 @@ def main(argv: list[str]) -> dict[str, Any] | None:
         "at_kimg": at_kimg, "phase": module.progress_description(),
         "compile": bool(cfg.model.get("compile", False)),
         "data": "random" if args.random_data else "real", "batch_load_s": round(data.load_seconds, 4),
+        "profiled": args.profile,
     }
     if timer.flops is not None:
         flops = timer.flops * trainer.world_size  # counted on rank 0; every rank does the same work
@@ -255,6 +315,12 @@ def main(argv: list[str]) -> dict[str, Any] | None:
         record.update(gflop_per_iter=round(flops / 1e9, 3), tflops=round(flops_per_s / 1e12, 4),
                       mfu=round(flops_per_s / trainer.world_size / peak, 4) if peak else None)
     report("train_step", record, args.csv)
+    if args.profile:
+        profile = {**record, "phase_ms": phase_breakdown(timer, args.iters * args.repeats), "family": module.family}
+        report("train_step_profile", profile, None if args.csv in (None, "none") else f"{args.csv}_profile")
+        if args.csv not in (None, "none"):
+            write_operator_table(timer, {**profile, "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S")}, module.family)
+        return profile
     return record
 
 

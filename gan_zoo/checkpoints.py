@@ -5,6 +5,7 @@
   directory, are fsynced, and replace the target with `os.replace` (atomic on POSIX): a reader,
   or a second writer (DDP ranks of two runs sharing a metrics cache), only ever sees a whole file.
 * `load_checkpoint_file`: `torch.load(weights_only=True)`, refusals worded for the user.
+* `pick_device`: the device a command loads its module onto, from the user's `device=`.
 * `module_from_checkpoint`: the trained module from a checkpoint already read, so generate, eval
   and the official-file loader read each file once. The architecture comes from the hyperparameters
   Lightning stores in every checkpoint, the class from the gan-zoo record's `model_target`.
@@ -19,7 +20,7 @@ import lightning as L
 import torch
 from hydra.utils import get_class
 
-from gan_zoo.errors import CheckpointError
+from gan_zoo.errors import CheckpointError, ConfigError
 from gan_zoo.training.checkpoint_version import upgrade_checkpoint
 
 
@@ -46,7 +47,18 @@ def load_checkpoint_file(path: str | os.PathLike, map_location: Any = "cpu") -> 
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as error:
-        raise CheckpointError(f"checkpoint {path} cannot be read as a weights-only checkpoint ({error}); it may be truncated or not a gan-zoo checkpoint") from error
+        raise CheckpointError(
+            f"checkpoint {path} cannot be read as a weights-only checkpoint ({error}); it may be truncated or not a gan-zoo checkpoint"
+        ) from error
+
+
+def pick_device(name: str) -> torch.device:
+    """`device=auto|cpu|cuda[:N]`: auto takes CUDA when one is visible."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"device={name}, but no CUDA device is visible; use device=cpu or device=auto")
+    return torch.device(name)
 
 
 def load_module(path: str | os.PathLike, device: torch.device) -> tuple[L.LightningModule, dict[str, Any]]:

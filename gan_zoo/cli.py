@@ -10,6 +10,8 @@ import importlib
 import os
 import sys
 
+from gan_zoo.task import report_config_errors
+
 COMMAND_ENV = "GAN_ZOO_COMMAND"
 
 # subcommand -> (module with a hydra `main`, one-line help).
@@ -19,7 +21,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("gan_zoo.eval", "metrics of a checkpoint: gan-zoo eval ckpt=PATH metrics=[fid50k_full,kid50k_full]"),
     "list": ("gan_zoo.list_registered", "registered models, data sets, experiments and metrics"),
     "generate": ("gan_zoo.generate.command", "images from a checkpoint: gan-zoo generate ckpt=PATH seeds=0-63 truncation=0.7"),
-    "data": ("gan_zoo.data_command", "prepare, check and cache statistics of a data set: gan-zoo data prepare source=cifar-10-python.tar.gz dest=data/cifar10.zip"),
+    "data": (
+        "gan_zoo.data_command",
+        "prepare, check and cache statistics of a data set: gan-zoo data prepare source=cifar-10-python.tar.gz dest=data/cifar10.zip",
+    ),
     "import": ("gan_zoo.import_official", "an official released file as a gan-zoo checkpoint: gan-zoo import src=stylegan2-ffhq-1024x1024.pkl out=ffhq.ckpt"),
 }
 
@@ -51,7 +56,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     module_name, _ = SUBCOMMANDS[command]
     sys.argv = [sys.argv[0], *args]
-    importlib.import_module(module_name).main()
+    with report_config_errors(command):
+        importlib.import_module(module_name).main()
 
 
 if __name__ == "__main__":

@@ -21,3 +21,9 @@ def config_dir() -> Path:
 
 
 CONFIG_DIR = str(config_dir())
+
+
+def config_options(group: str) -> list[str]:
+    """Every config of a group of gan-zoo's tree, nested ones as `smoke/pggan`."""
+    root = Path(CONFIG_DIR) / group
+    return sorted(str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.yaml")) if root.is_dir() else []

@@ -15,7 +15,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from gan_zoo.config_dir import CONFIG_DIR
 from gan_zoo.errors import ConfigError
-from gan_zoo.task import report_user_errors
+from gan_zoo.task import report_config_errors, report_user_errors
 
 ACTIONS = {
     "prepare": "a download -> zip: gan-zoo data prepare source=cifar-10-python.tar.gz dest=data/cifar10.zip",
@@ -103,12 +103,15 @@ def stats(cfg: DictConfig) -> None:
 
     options = MetricOptions(weights=fallback("weights"), weights_sha256=fallback("weights_sha256"),
                             cache_dir=cfg.cache_dir or callback.get("cache_dir"), batch_size=int(cfg.batch_size),
-                            num_workers=int(cfg.num_workers))
+                            num_workers=int(cfg.num_workers), progress=True)
     evaluator = MetricEvaluator(names, options)
     datamodule = build_datamodule(cfg)
     datamodule.setup("validate")
     dataset = datamodule.dataset
-    print(f"gan-zoo data stats: {type(dataset).__name__} at {getattr(dataset, 'path', '(embedded)')}: {len(dataset):,} images; cache {evaluator.cache.directory}")
+    print(
+        f"gan-zoo data stats: {type(dataset).__name__} at {getattr(dataset, 'path', '(embedded)')}: {len(dataset):,} images; "
+        f"cache {evaluator.cache.directory}"
+    )
     for name, count, hit in evaluator.real_statistics(dataset, pick_device(str(cfg.device))):
         state = "no cached real statistics (nothing to do)" if hit is None else f"{count:,} real images, {'already cached' if hit else 'computed and cached'}"
         print(f"  {name}: {state}")
@@ -143,4 +146,5 @@ def main() -> None:
         sys.exit(2)
     action = args.pop(0)
     sys.argv = [sys.argv[0], *args]
-    {"prepare": _prepare_main, "check": _check_main, "stats": _stats_main}[action]()
+    with report_config_errors(f"data {action}"):
+        {"prepare": _prepare_main, "check": _check_main, "stats": _stats_main}[action]()

@@ -12,22 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import hydra
-import torch
 from omegaconf import DictConfig, OmegaConf
 
+from gan_zoo.checkpoints import pick_device
 from gan_zoo.config_dir import CONFIG_DIR
 from gan_zoo.errors import ConfigError
 from gan_zoo.metrics import MetricEvaluator, MetricOptions, MetricResult
 from gan_zoo.task import report_user_errors
 from gan_zoo.training.build import build_datamodule
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"device={name}, but no CUDA device is visible; use device=cpu or device=auto")
-    return torch.device(name)
 
 
 def data_config(cfg: DictConfig, ckpt: Path, record: dict[str, Any] | None = None) -> DictConfig:
@@ -60,7 +52,8 @@ def evaluate_checkpoint(cfg: DictConfig) -> list[dict[str, Any]]:
     device = pick_device(str(cfg.device))
     evaluator = MetricEvaluator(names, MetricOptions(
         weights=dict(cfg.weights or {}), weights_sha256=dict(cfg.weights_sha256 or {}), cache_dir=cfg.cache_dir,
-        batch_size=int(cfg.batch_size), sample_block=int(cfg.sample_block), num_workers=int(cfg.num_workers), seed=int(cfg.seed)))
+        batch_size=int(cfg.batch_size), sample_block=int(cfg.sample_block), num_workers=int(cfg.num_workers), seed=int(cfg.seed),
+        progress=True))
     module, record = load_any_module(ckpt, device, _overrides(cfg))
     datamodule = build_datamodule(data_config(cfg, ckpt, record))
     datamodule.setup("validate")

@@ -1,18 +1,11 @@
 """`gan-zoo list`: registered model families, data sets, experiment presets, metrics and official file formats."""
 
-from pathlib import Path
-
 import hydra
 from omegaconf import DictConfig
 
-from gan_zoo.config_dir import CONFIG_DIR
+from gan_zoo.config_dir import CONFIG_DIR, config_options
 from gan_zoo.official.formats import FORMATS
 from gan_zoo.registry import list_metrics, list_models
-
-
-def config_options(group: str) -> list[str]:
-    root = Path(CONFIG_DIR) / group
-    return sorted(str(p.relative_to(root).with_suffix("")) for p in root.rglob("*.yaml"))
 
 
 def listing() -> dict[str, list[str]]:

@@ -1,65 +1,20 @@
-"""Registry of model families and metrics: `register_model`, `list_models`, `model_class`.
+"""What gan-zoo knows by name, each kind read from the one place that defines it.
 
-Model families register their GANModule subclass under the name used by `model=<name>`; the config
-tree and the registry must agree (a test checks it). Metrics register their names when
-`gan_zoo.metrics` is imported (`gan-zoo list` shows them).
+* Model families: the config tree. `conf/model/<family>.yaml` is the family; its `_target_` is the
+  GANModule subclass, defined in `gan_zoo/models/<family>/` (the class's `family` is that folder's
+  name, `GANModule.__init_subclass__`). A test checks that the file names, folders and classes agree.
+* Metrics: `@register_metric` in `gan_zoo.metrics` (`gan_zoo.metrics.kinds`); imported only when
+  asked for, so `import gan_zoo` stays light.
 """
 
-import importlib
-from collections.abc import Callable
-from typing import TypeVar
-
-T = TypeVar("T")
-
-_MODELS: dict[str, type] = {}
-_METRICS: dict[str, object] = {}
-
-# Modules whose import registers something; imported lazily so `import gan_zoo` stays light.
-_REGISTERING_MODULES = (
-    "gan_zoo.models.pggan.module",
-    "gan_zoo.models.stylegan.module",
-    "gan_zoo.models.stylegan2.module",
-    "gan_zoo.models.stylegan3.module",
-    "gan_zoo.models.spade.module",
-    "gan_zoo.models.stargan_v2.module",
-    "gan_zoo.models.projected_gan.module",
-    "gan_zoo.models.stylegan_xl.module",
-    "gan_zoo.metrics",
-)
-
-
-def register_model(name: str) -> Callable[[type[T]], type[T]]:
-    def decorator(cls: type[T]) -> type[T]:
-        if name in _MODELS and _MODELS[name] is not cls:
-            raise ValueError(f"model name {name!r} is registered twice ({_MODELS[name].__qualname__} and {cls.__qualname__})")
-        _MODELS[name] = cls
-        cls.family = name  # type: ignore[attr-defined]
-        return cls
-
-    return decorator
-
-
-def register_metric(name: str, metric: object) -> None:
-    _METRICS[name] = metric
-
-
-def _load_all() -> None:
-    for module in _REGISTERING_MODULES:
-        importlib.import_module(module)
+from gan_zoo.config_dir import config_options
 
 
 def list_models() -> list[str]:
-    _load_all()
-    return sorted(_MODELS)
+    return config_options("model")
 
 
 def list_metrics() -> list[str]:
-    _load_all()
-    return sorted(_METRICS)
+    from gan_zoo.metrics.kinds import registered_examples
 
-
-def model_class(name: str) -> type:
-    _load_all()
-    if name not in _MODELS:
-        raise KeyError(f"no model family named {name!r}; registered: {', '.join(sorted(_MODELS))}")
-    return _MODELS[name]
+    return sorted(registered_examples())

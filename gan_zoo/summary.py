@@ -9,8 +9,8 @@ import json
 from typing import Any
 
 import hydra
-from omegaconf import DictConfig
 import torch
+from omegaconf import DictConfig
 from torch import nn
 
 from gan_zoo.config_dir import CONFIG_DIR

@@ -8,24 +8,33 @@ from typing import Any
 
 import hydra
 import lightning as L
-from hydra.utils import instantiate
 from lightning.pytorch.utilities.exceptions import SIGTERMException
+from lightning.pytorch.utilities.rank_zero import rank_zero_only
 from omegaconf import DictConfig
 
 from gan_zoo.config_dir import CONFIG_DIR
 from gan_zoo.errors import ConfigError
 from gan_zoo.task import report_user_errors
-from gan_zoo.training.build import build_callbacks, build_datamodule, build_loggers, build_module, resolved_config
+from gan_zoo.training.build import build_callbacks, build_datamodule, build_loggers, build_module, build_trainer, preset_name, resolved_config, task_overrides
 from gan_zoo.training.checkpoint_io import AtomicCheckpointIO
 from gan_zoo.training.init_weights import initialize_from
+from gan_zoo.training.quiet import quiet_libraries
 from gan_zoo.training.resume import check_checkpoint_matches, resolve_ckpt_path
+from gan_zoo.training.run_dir import ProgressLines, RunDirectory
+from gan_zoo.training.threads import apply_threads
 
 log = logging.getLogger(__name__)
 
 
 def train(cfg: DictConfig) -> dict[str, Any]:
     output_dir = Path(cfg.paths.output_dir)
+    with quiet_libraries(), RunDirectory(output_dir, is_main=rank_zero_only.rank == 0) as run_dir:
+        return _train(cfg, output_dir, run_dir)
+
+
+def _train(cfg: DictConfig, output_dir: Path, run_dir: RunDirectory) -> dict[str, Any]:
     ckpt_path = resolve_ckpt_path(cfg.get("ckpt_path"), output_dir / "checkpoints")
+    threads = apply_threads(cfg.trainer)
     L.seed_everything(cfg.seed, workers=True, verbose=False)
     module = build_module(cfg)
     datamodule = build_datamodule(cfg)
@@ -51,17 +60,42 @@ def train(cfg: DictConfig) -> dict[str, Any]:
         log.info("%s is already at %.1f kimg >= total_kimg=%s; nothing to train", ckpt_path, record["cur_nimg"] / 1000, cfg.total_kimg)
         return {"cur_nimg": record["cur_nimg"], "stopped_by_signal": None, "trainer": None}
     loggers = build_loggers(cfg, record.get("wandb_run_id"))
-    callbacks = build_callbacks(cfg)
-    trainer: L.Trainer = instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()])
+    callbacks = [*build_callbacks(cfg), ProgressLines()]
+    trainer = build_trainer(cfg, callbacks=callbacks, logger=loggers or False, plugins=[AtomicCheckpointIO()])
+    run_dir.accept(cfg, ckpt_path)
+    if run_dir.is_main:
+        _log_start(cfg, module, datamodule, output_dir, ckpt_path, record, run_dir)
+        log.info("torch threads per process: %d (%s)", *threads)
     for logger in loggers:
         logger.log_hyperparams(resolved_config(cfg))
+        if hasattr(logger, "log_config"):  # W&B: the resolved config as a file of the run
+            logger.log_config(cfg)
     try:
         trainer.fit(module, datamodule=datamodule, ckpt_path=str(ckpt_path) if ckpt_path else None)
     except SIGTERMException:
         # Lightning ends a SIGTERM'd fit with this SystemExit (status 0); last.ckpt is already written.
-        return {"cur_nimg": int(module.cur_nimg), "stopped_by_signal": int(signal.SIGTERM), "trainer": trainer}
-    stop = next((c.stop_signal for c in trainer.callbacks if getattr(c, "stop_signal", None)), None)
+        stop = int(signal.SIGTERM)
+    else:
+        stop = next((c.stop_signal for c in trainer.callbacks if getattr(c, "stop_signal", None)), None)
+    if run_dir.is_main and stop:
+        log.info("stopped by %s at %.1f kimg; continue with ckpt_path=last", signal.Signals(stop).name, int(module.cur_nimg) / 1000)
+    elif run_dir.is_main:
+        log.info("done: %.1f kimg in %s", int(module.cur_nimg) / 1000, output_dir)
     return {"cur_nimg": int(module.cur_nimg), "stopped_by_signal": stop, "trainer": trainer}
+
+
+def _log_start(cfg: DictConfig, module: Any, datamodule: Any, output_dir: Path, ckpt_path: Path | None, record: dict[str, Any],
+               run_dir: RunDirectory) -> None:
+    """What the run is, in two lines: the terminal and train.log begin with them."""
+    what = preset_name(cfg) or f"model {module.family}"
+    data = f"{type(datamodule.dataset).__name__} at {getattr(datamodule.dataset, 'path', None) or '(embedded)'}, {datamodule.resolution} px"
+    log.info("%s on %s: %s kimg, batch %s, seed %s -> %s", what, data, cfg.total_kimg, cfg.data.batch_size, cfg.seed, output_dir)
+    overrides = " ".join(task_overrides()) or "none"
+    if ckpt_path is not None:
+        log.info("resuming %s at %.1f kimg with overrides %s (this resume's config: %s)", ckpt_path, record.get("cur_nimg", 0) / 1000,
+                 overrides, run_dir.config_dir)
+    else:
+        log.info("overrides: %s", overrides)
 
 
 @hydra.main(version_base="1.3", config_path=CONFIG_DIR, config_name="train")

@@ -18,8 +18,8 @@ def _same_padding(size: int, kernel: int, stride: int) -> tuple[int, int]:
 def conv2d(x: np.ndarray, w: np.ndarray, stride: int = 1) -> np.ndarray:
     """tf.nn.conv2d(x, w [kh, kw, in, out], strides, 'SAME', NCHW)."""
     kh, kw = w.shape[:2]
-    (t, b), (l, r) = _same_padding(x.shape[2], kh, stride), _same_padding(x.shape[3], kw, stride)
-    xp = np.pad(x, ((0, 0), (0, 0), (t, b), (l, r)))
+    (top, bottom), (left, right) = _same_padding(x.shape[2], kh, stride), _same_padding(x.shape[3], kw, stride)
+    xp = np.pad(x, ((0, 0), (0, 0), (top, bottom), (left, right)))
     oh, ow = -(-x.shape[2] // stride), -(-x.shape[3] // stride)
     out = np.zeros((x.shape[0], w.shape[3], oh, ow))
     for a in range(kh):
@@ -33,13 +33,13 @@ def conv2d_transpose(x: np.ndarray, w: np.ndarray, out_size: int, stride: int = 
     """tf.nn.conv2d_transpose(x, w [kh, kw, out, in], [N, out, out_size, out_size], strides, 'SAME'):
     each input pixel scatters w into the output, where conv2d(., w) of the output would read it."""
     kh, kw = w.shape[:2]
-    (t, _), (l, _) = _same_padding(out_size, kh, stride), _same_padding(out_size, kw, stride)
+    (top, _), (left, _) = _same_padding(out_size, kh, stride), _same_padding(out_size, kw, stride)
     big = out_size + kh + stride
     out = np.zeros((x.shape[0], w.shape[2], big, big))
     for y in range(x.shape[2]):
         for z in range(x.shape[3]):
             out[:, :, y * stride : y * stride + kh, z * stride : z * stride + kw] += np.einsum("ni,aboi->noab", x[:, :, y, z], w)
-    return out[:, :, t : t + out_size, l : l + out_size]
+    return out[:, :, top : top + out_size, left : left + out_size]
 
 
 def summed_shifts(w: np.ndarray) -> np.ndarray:

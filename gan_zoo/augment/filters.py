@@ -11,12 +11,12 @@
 
 import itertools
 import math
-from functools import lru_cache
+from functools import cache
 
 import numpy as np
 
 
-@lru_cache(maxsize=None)
+@cache
 def symlet_lowpass(vanishing_moments: int = 6) -> tuple[float, ...]:
     """Symlet scaling filter (2 * vanishing_moments taps, sum sqrt(2), orthonormal to even shifts)."""
     n = int(vanishing_moments)
@@ -64,7 +64,7 @@ def centroid(taps: tuple[float, ...]) -> float:
     return float(np.sum(np.arange(len(weights)) * weights) / np.sum(weights))
 
 
-@lru_cache(maxsize=None)
+@cache
 def band_filters(half_length: int = 16) -> tuple[tuple[float, ...], ...]:
     """Four band-pass filters ([0,pi/8], [pi/8,pi/4], [pi/4,pi/2], [pi/2,pi]), 2*half_length+1 taps each."""
     k = np.arange(-half_length, half_length + 1, dtype=np.float64)

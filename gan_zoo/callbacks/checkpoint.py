@@ -13,10 +13,10 @@ import lightning as L
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from lightning.pytorch.utilities.rank_zero import rank_zero_info
 
-from gan_zoo.callbacks.kimg_schedule import crossed
+from gan_zoo.callbacks.kimg_schedule import KimgPeriodicCallback
 
 
-class KimgCheckpoint(L.Callback):
+class KimgCheckpoint(KimgPeriodicCallback):
     def __init__(
         self,
         dirpath: str,  # directory of the checkpoints (the run's checkpoints/)
@@ -27,13 +27,12 @@ class KimgCheckpoint(L.Callback):
     ) -> None:
         if mode not in ("min", "max"):
             raise ValueError(f"callbacks.checkpoint.mode={mode!r}: use min or max")
+        super().__init__(every_kimg)
         self.dirpath = Path(dirpath)
-        self.every_kimg = every_kimg
         self.keep_last = keep_last
         self.monitor = monitor
         self.mode = mode
         self.best_value: float | None = None
-        self._nimg_before = 0
         self.stop_signal: int | None = None
         self._previous_handlers: dict[int, Any] = {}
 
@@ -60,13 +59,9 @@ class KimgCheckpoint(L.Callback):
             signal.signal(signum, handler)
         self._previous_handlers = {}
 
-    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int) -> None:
-        self._nimg_before = int(pl_module.cur_nimg)
-
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
-        nimg = int(pl_module.cur_nimg)
-        if crossed(self._nimg_before, nimg, self.every_kimg):
-            self._save(trainer, self.dirpath / f"kimg{nimg / 1000:010.3f}.ckpt")
+        if self.due(pl_module):
+            self._save(trainer, self.dirpath / f"kimg{int(pl_module.cur_nimg) / 1000:010.3f}.ckpt")
             self._prune()
         if self.stop_signal is not None or getattr(trainer, "received_sigterm", False):
             trainer.should_stop = True

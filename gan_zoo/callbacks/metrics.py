@@ -18,11 +18,11 @@ import lightning as L
 import torch
 from lightning.pytorch.utilities.rank_zero import rank_zero_info
 
-from gan_zoo.callbacks.kimg_schedule import crossed
+from gan_zoo.callbacks.kimg_schedule import KimgPeriodicCallback
 from gan_zoo.metrics import MetricEvaluator, MetricOptions, parse_metric
 
 
-class MetricsCallback(L.Callback):
+class MetricsCallback(KimgPeriodicCallback):
     def __init__(
         self,
         names: list[str] | None = None,  # metric names, e.g. [fid50k_full, kid50k_full]; empty: no metrics
@@ -37,10 +37,10 @@ class MetricsCallback(L.Callback):
         num_workers: int = 0,  # loader workers for the real images
         seed: int = 0,  # seeds the fakes; the same every evaluation, so values are comparable over training
     ) -> None:
+        super().__init__(every_kimg)
         self.metrics = [str(m) for m in (names or [])]
         for name in self.metrics:
             parse_metric(name)  # an unknown name fails when the config is built
-        self.every_kimg = every_kimg
         self.dirpath = Path(dirpath)
         self.at_end = at_end
         self.options = MetricOptions(weights=dict(weights or {}), weights_sha256=dict(weights_sha256 or {}),
@@ -48,7 +48,6 @@ class MetricsCallback(L.Callback):
                                      num_workers=num_workers, seed=seed)
         self.best: dict[str, float] = {}
         self._evaluator: MetricEvaluator | None = None
-        self._nimg_before = 0
         self._last_nimg: int | None = None
 
     def _dataset(self, trainer: L.Trainer) -> Any:
@@ -62,11 +61,8 @@ class MetricsCallback(L.Callback):
         self._evaluator = MetricEvaluator(self.metrics, self.options)
         self._evaluator.check(pl_module, self._dataset(trainer), pl_module.device)
 
-    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int) -> None:
-        self._nimg_before = int(pl_module.cur_nimg)
-
     def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
-        if self._evaluator is not None and crossed(self._nimg_before, int(pl_module.cur_nimg), self.every_kimg):
+        if self._evaluator is not None and self.due(pl_module):
             self.evaluate(trainer, pl_module)
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
@@ -100,7 +96,7 @@ class MetricsCallback(L.Callback):
             with (self.dirpath / "metrics.jsonl").open("a") as file:
                 file.writelines(json.dumps(line) + "\n" for line in lines)
             for logger in trainer.loggers:
-                logger.log_metrics(logged, step=trainer.global_step)
+                logger.log_metrics(logged, step=int(pl_module.cur_nimg))  # images shown, the step of every logged row
             rank_zero_info("  ".join(f"{k.removeprefix('metrics/')} {v:.4g}" for k, v in logged.items() if not k.endswith("_best")))
         trainer.callback_metrics.update({k: torch.tensor(v) for k, v in logged.items()})
         return logged

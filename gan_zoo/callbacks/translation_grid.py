@@ -11,10 +11,8 @@ from typing import Any
 import lightning as L
 import torch
 from torch import Tensor
-from torchvision.io import write_png
-from torchvision.utils import make_grid
 
-from gan_zoo.callbacks.samples import SampleGrid
+from gan_zoo.callbacks.samples import ImageGridCallback
 from gan_zoo.data.resized_crop import resize
 
 
@@ -32,30 +30,23 @@ def grid_inputs(dataset: Any, count: int) -> tuple[Tensor, Tensor, Tensor]:
     return stack(sources), stack(references), torch.tensor([images.domain_of(i) for i in references])
 
 
-class TranslationGrid(SampleGrid):
+class TranslationGrid(ImageGridCallback):
+    prefix = "reference"
+
     def __init__(
         self,
         dirpath: str,  # directory of the PNG grids (the run's samples/)
         every_kimg: float | None = 40,  # kimg between grids; null: only at start and end
         num_images: int = 8,  # sources, and references, in the grid
-        seed: int = 0,  # unused (the grid has no latents); kept so the samples config keys fit both grids
+        seed: int = 0,  # ignored: the samples config's key for SampleGrid, which presets replace by this grid (no latents here)
     ) -> None:
-        super().__init__(dirpath, every_kimg, num_images, seed)
+        super().__init__(dirpath, every_kimg, num_images)
         self._inputs: tuple[Tensor, Tensor, Tensor] | None = None
 
-    def _write(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def nrow(self, count: int) -> int:
+        return self.num_images + 1
+
+    def images(self, trainer: L.Trainer, pl_module: Any) -> Tensor:
         if self._inputs is None:
             self._inputs = grid_inputs(trainer.datamodule.dataset, self.num_images)
-        images = pl_module.reference_grid(*self._inputs).cpu()
-        if not trainer.is_global_zero:
-            return
-        grid = make_grid(images, nrow=self.num_images + 1, padding=0)
-        kimg = int(pl_module.cur_nimg) / 1000
-        path = self.dirpath / f"reference_kimg{kimg:010.3f}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_png(grid, str(path))
-        for logger in trainer.loggers:
-            if hasattr(logger, "log_image"):  # W&B
-                logger.log_image(key="samples", images=[str(path)], step=trainer.global_step, caption=[f"kimg {kimg:.1f}"])
-            elif hasattr(getattr(logger, "experiment", None), "add_image"):  # TensorBoard
-                logger.experiment.add_image("samples", grid, global_step=int(pl_module.cur_nimg))
+        return pl_module.reference_grid(*self._inputs).cpu()

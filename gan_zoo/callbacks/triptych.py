@@ -1,19 +1,16 @@
 """Label map / generated / real grids for label-conditioned families (SPADE): one row per evaluation
 item, written as PNG beside the sample grids and sent to the loggers that take images."""
 
-from pathlib import Path
 from typing import Any
 
 import lightning as L
 import numpy as np
 import torch
 from torch import Tensor
-from torchvision.io import write_png
-from torchvision.utils import make_grid
 
-from gan_zoo.callbacks.kimg_schedule import crossed
+from gan_zoo.callbacks.samples import ImageGridCallback
+from gan_zoo.data.transforms import to_uint8
 from gan_zoo.metrics.ppl import block_generator
-from gan_zoo.metrics.streams import to_uint8
 
 
 def label_palette(count: int) -> Tensor:
@@ -35,7 +32,10 @@ def colourize(segmap: Tensor, count: int) -> Tensor:
     return label_palette(count)[segmap.long().cpu()].permute(0, 3, 1, 2)
 
 
-class LabelMapTriptych(L.Callback):
+class LabelMapTriptych(ImageGridCallback):
+    prefix = "triptych"
+    log_key = "triptych"
+
     def __init__(
         self,
         dirpath: str,  # directory of the PNG grids (the run's samples/)
@@ -43,25 +43,14 @@ class LabelMapTriptych(L.Callback):
         num_images: int = 8,  # rows: evaluation items 0 .. num_images-1
         seed: int = 0,  # seeds the latents of VAE models (same every time)
     ) -> None:
-        self.dirpath = Path(dirpath)
-        self.every_kimg = every_kimg
-        self.num_images = num_images
+        super().__init__(dirpath, every_kimg, num_images)
         self.seed = seed
-        self._nimg_before = 0
 
-    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if int(pl_module.cur_nimg) == 0:
-            self._write(trainer, pl_module)
+    def nrow(self, count: int) -> int:
+        return 3
 
-    def on_train_batch_start(self, trainer: L.Trainer, pl_module: L.LightningModule, batch: Any, batch_idx: int) -> None:
-        self._nimg_before = int(pl_module.cur_nimg)
-
-    def on_train_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int) -> None:
-        if crossed(self._nimg_before, int(pl_module.cur_nimg), self.every_kimg):
-            self._write(trainer, pl_module)
-
-    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._write(trainer, pl_module)
+    def images(self, trainer: L.Trainer, pl_module: Any) -> Tensor:
+        return self.triptych(pl_module, trainer.datamodule.dataset)
 
     def triptych(self, pl_module: Any, dataset: Any) -> Tensor:
         """uint8 [3N, 3, H, W]: per item its coloured label map, the generated image, the real image."""
@@ -75,18 +64,3 @@ class LabelMapTriptych(L.Callback):
         reals = to_uint8(batch["image"].cpu())
         rows = [torch.stack([label, fake, real]) for label, fake, real in zip(labels, to_uint8(fakes), reals, strict=True)]
         return torch.cat(rows)
-
-    def _write(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        images = self.triptych(pl_module, trainer.datamodule.dataset)
-        if not trainer.is_global_zero:
-            return
-        grid = make_grid(images, nrow=3, padding=0)
-        kimg = int(pl_module.cur_nimg) / 1000
-        path = self.dirpath / f"triptych_kimg{kimg:010.3f}.png"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_png(grid, str(path))
-        for logger in trainer.loggers:
-            if hasattr(logger, "log_image"):  # W&B
-                logger.log_image(key="triptych", images=[str(path)], step=trainer.global_step, caption=[f"kimg {kimg:.1f}"])
-            elif hasattr(getattr(logger, "experiment", None), "add_image"):  # TensorBoard
-                logger.experiment.add_image("triptych", grid, global_step=int(pl_module.cur_nimg))

@@ -134,7 +134,10 @@ def check_domains(settings: dict[str, Any], workers: int) -> CheckReport:
             report.counts[f"{split}/{name}"] = len(images.members(domain))
         found.append(images)
     if len(found) == 2 and found[0].names != found[1].names:
-        report.problem = f"the {splits[1]} domains {found[1].names} differ from the {splits[0]} domains {found[0].names}; give both splits the same domain folders"
+        report.problem = (
+            f"the {splits[1]} domains {found[1].names} differ from the {splits[0]} domains {found[0].names}; "
+            "give both splits the same domain folders"
+        )
         return report
     for images in found:
         report.problem = _first_problem(_decode_problems, [images.path(i) for i in range(len(images))], workers)

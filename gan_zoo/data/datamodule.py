@@ -28,13 +28,14 @@ class GANDataModule(L.LightningDataModule):
         persistent_workers: bool = True,  # keep workers between passes over one loader (only with num_workers > 0)
         mirror: bool = False,  # x-flip augmentation: the stream draws from 2N indices, N..2N-1 flipped
         seed: int = 0,  # selects the training stream's permutations
-        eval_batch_size: int = 64,  # images per batch of the evaluation loader
+        eval_batch_size: int = 64,  # images per batch of eval_dataloader
         channels: int | None = None,  # image channels the model is built for; the dataset must match (None: unchecked)
         num_classes: int | None = None,  # classes the model is built for; the dataset's labels must match (None: unchecked)
         aspect_ratio: float = 1.0,  # image width / height (resolution is the width); the dataset must match
         label_nc: int | None = None,  # label-map sets: labels without dontcare; the dataset must match (None: unchecked)
-        contain_dontcare_label: bool = False,  # label-map sets: unlabelled pixels get the extra label label_nc
-        use_instance: bool = False,  # label-map sets: the dataset provides `instance` maps and models use their edges
+        contain_dontcare_label: bool = False,  # label-map sets: unlabelled pixels get the extra label label_nc (read by the
+        #   dataset and model configs through ${data.contain_dontcare_label}; accepted here because the data node is built whole)
+        use_instance: bool = False,  # label-map sets: instance maps give the models an edge channel (read as above)
     ) -> None:
         super().__init__()
         self._dataset_source = dataset
@@ -52,8 +53,6 @@ class GANDataModule(L.LightningDataModule):
         self.expected_num_classes = num_classes
         self.aspect_ratio = aspect_ratio
         self.label_nc = label_nc
-        self.contain_dontcare_label = contain_dontcare_label
-        self.use_instance = use_instance
 
     def setup(self, stage: str | None = None) -> None:
         """Build and check the dataset once; later calls (every Lightning stage) are no-ops."""

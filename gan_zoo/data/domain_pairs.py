@@ -43,7 +43,9 @@ class DomainPairDataset(MirroredDataset):
         validation: DomainImages | None = None,  # the val split (same domains), used by the translation metrics
     ) -> None:
         if validation is not None and validation.names != images.names:
-            raise DataError(f"the validation domains {validation.names} differ from the training domains {images.names}; give both splits the same domain folders")
+            raise DataError(
+                f"the validation domains {validation.names} differ from the training domains {images.names}; give both splits the same domain folders"
+            )
         self.images, self.validation = images, validation
         self.resolution, self.channels, self.seed = resolution, channels, seed
         self.draws_per_image, self.augment = draws_per_image, augment

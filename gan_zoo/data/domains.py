@@ -58,10 +58,15 @@ class DomainFolderImages(DomainImages):
         self.folder = Path(root).expanduser() / split
         self.channels = channels
         if not self.folder.is_dir():
-            raise DataError(f"The domain folder {self.folder} does not exist; StarGAN v2 data needs {split}/<domain>/ image folders under data.dataset.path.{hint}")
+            raise DataError(
+                f"The domain folder {self.folder} does not exist; StarGAN v2 data needs {split}/<domain>/ image folders under data.dataset.path.{hint}"
+            )
         stray = sorted(p.name for p in self.folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
         if stray:
-            raise DataError(f"{self.folder / stray[0]} is not inside a domain subfolder ({len(stray)} such image(s)); move every image into its domain's folder, e.g. {split}/cat/")
+            raise DataError(
+                f"{self.folder / stray[0]} is not inside a domain subfolder ({len(stray)} such image(s)); "
+                f"move every image into its domain's folder, e.g. {split}/cat/"
+            )
         self.names = sorted(p.name for p in self.folder.iterdir() if p.is_dir())
         _check_domain_count(self.names, str(self.folder))
         self._files: list[Path] = []

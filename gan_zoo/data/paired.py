@@ -28,7 +28,6 @@ from gan_zoo.data.label_maps import convert_labels, read_integer_map, resize_nea
 from gan_zoo.data.paired_layouts import Pair, folder_pairs, layout_pairs
 from gan_zoo.data.transforms import to_signed
 
-
 TRAINING_SPLITS = ("train", "training")  # the layouts' training split names (cropped when load_scale > 1)
 
 

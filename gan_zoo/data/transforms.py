@@ -1,5 +1,6 @@
-"""Pixel conversions shared by the datasets: PIL image -> model range, size and channel checks."""
+"""Pixel conversions: uint8 images <-> the models' [-1, 1] range (datasets, sampling, metrics), size and channel checks."""
 
+import torch
 from PIL import Image, ImageOps
 from torch import Tensor
 from torchvision.transforms.v2.functional import pil_to_tensor
@@ -10,6 +11,11 @@ from gan_zoo.data.errors import DataError
 def to_signed(image: Image.Image) -> Tensor:
     """uint8 PIL image -> float32 CHW tensor in [-1, 1] (x / 127.5 - 1, as the NVlabs training loops)."""
     return pil_to_tensor(image).float() / 127.5 - 1
+
+
+def to_uint8(images: Tensor) -> Tensor:
+    """[-1, 1] float -> uint8 the way NVIDIA converts generator output (x*127.5+128, clamp, truncate = round)."""
+    return (images.float() * 127.5 + 128).clamp(0, 255).to(torch.uint8)
 
 
 def check_size(size: tuple[int, int], resolution: int, where: str) -> None:

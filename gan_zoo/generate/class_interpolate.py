@@ -11,6 +11,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from gan_zoo.data.transforms import to_uint8
 from gan_zoo.errors import ConfigError
 from gan_zoo.generate import style_split
 from gan_zoo.models.base import GANModule
@@ -41,7 +42,7 @@ def generate_class_interpolation(module: GANModule, seed: int, classes: list[int
     for batch in range(0, frames, options["batch_size"]):
         chunk = slice(batch, batch + options["batch_size"])
         w = torch.lerp(ws[start[chunk]], ws[end[chunk]], t[chunk])
-        images.append(style_split.to_uint8(style_split.synthesize(module, w.to(module.device), options["noise_mode"])))
+        images.append(to_uint8(style_split.synthesize(module, w.to(module.device), options["noise_mode"])).cpu())
     frames_tensor = torch.cat(images)
     for index, frame in enumerate(frames_tensor):
         out.png(f"frame{index:05d}.png", frame)

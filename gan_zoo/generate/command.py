@@ -17,6 +17,7 @@ import hydra
 import torch
 from omegaconf import DictConfig, OmegaConf
 
+from gan_zoo.checkpoints import pick_device
 from gan_zoo.config_dir import CONFIG_DIR
 from gan_zoo.errors import ConfigError
 from gan_zoo.generate.class_interpolate import generate_class_interpolation
@@ -30,22 +31,6 @@ from gan_zoo.sampling.seeds import parse_int_list
 from gan_zoo.task import report_user_errors
 
 MODES = ("images", "style_mixing", "interpolate")
-
-# Families whose checkpoints are used differently (label maps, source images) bring their own
-# `run(cfg, module, ckpt, device) -> list[Path]`; imported only when such a checkpoint is given.
-FAMILY_GENERATORS = {
-    "spade": "gan_zoo.models.spade.generate",
-    "stargan_v2": "gan_zoo.models.stargan_v2.generate",
-}
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name.startswith("cuda") and not torch.cuda.is_available():
-        raise ConfigError(f"device={name}, but no CUDA device is visible; use device=cpu")
-    return torch.device(name)
-
 
 def default_outdir(ckpt: Path, mode: str) -> Path:
     """<run>/generated/<checkpoint name>/<mode> beside a run's checkpoints/ folder, else beside the file."""
@@ -64,8 +49,10 @@ def generate(cfg: DictConfig) -> list[Path]:
         raise ConfigError(f"family={cfg.family} is not a gan-zoo family; choose one of {', '.join(list_models())}")
     if cfg.get("family") and cfg.family != record.get("family"):
         raise ConfigError(f"{ckpt} is a '{record.get('family')}' checkpoint, not the '{cfg.family}' family this command was asked for (family={cfg.family})")
-    if record.get("family") in FAMILY_GENERATORS:
-        family_generator = importlib.import_module(FAMILY_GENERATORS[record["family"]])
+    # Families whose checkpoints are used differently (label maps, source images) name their own
+    # `run(cfg, module, ckpt, device) -> list[Path]`; imported only when such a checkpoint is given.
+    if getattr(module, "generate_module", None):
+        family_generator = importlib.import_module(module.generate_module)
         with torch.no_grad():
             return family_generator.run(cfg, module, ckpt, device)
     if cfg.mode not in MODES:

@@ -5,6 +5,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from gan_zoo.data.transforms import to_uint8
 from gan_zoo.errors import ConfigError
 from gan_zoo.generate import style_split
 from gan_zoo.models.base import GANModule
@@ -22,7 +23,7 @@ def generate_images(module: GANModule, seeds: list[int], options: dict[str, Any]
         for batch in batches:
             batch_labels = None if labels is None else labels[: len(batch)]
             ws = style_split.map_seeds(module, batch, batch_labels, options["truncation"], options["truncation_cutoff"])
-            images.append(style_split.to_uint8(style_split.synthesize(module, ws, options["noise_mode"], noise_seeds=batch)))
+            images.append(to_uint8(style_split.synthesize(module, ws, options["noise_mode"], noise_seeds=batch)).cpu())
     else:
         if options["truncation"] != 1 or options["truncation_cutoff"] is not None:
             raise ConfigError(f"truncation applies to StyleGAN-family models; this checkpoint is a '{module.family}' model: leave truncation at 1")

@@ -5,6 +5,7 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from gan_zoo.data.transforms import to_uint8
 from gan_zoo.errors import ConfigError
 from gan_zoo.generate import style_split
 from gan_zoo.models.base import GANModule
@@ -12,7 +13,7 @@ from gan_zoo.sampling.frames import path_positions
 from gan_zoo.sampling.output import OutputDir
 
 
-def slerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
+def slerp_latents(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
     """Spherical interpolation of Gaussian latents (keeps their norm statistics, as PPL's Z paths do)."""
     a_unit, b_unit = a / a.norm(dim=-1, keepdim=True), b / b.norm(dim=-1, keepdim=True)
     omega = torch.acos((a_unit * b_unit).sum(-1, keepdim=True).clamp(-1, 1))
@@ -22,7 +23,9 @@ def slerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
     return torch.where(sin.abs() < 1e-6, linear, spherical)
 
 
-def generate_interpolation(module: GANModule, seeds: list[int], frames: int, space: str, fps: float, options: dict[str, Any], out: OutputDir) -> tuple[Tensor, list[str]]:
+def generate_interpolation(
+    module: GANModule, seeds: list[int], frames: int, space: str, fps: float, options: dict[str, Any], out: OutputDir
+) -> tuple[Tensor, list[str]]:
     """uint8 frames [frames, C, H, W] written as frame%05d.png, interpolation.gif and (with PyAV) .mp4."""
     if len(seeds) < 2:
         raise ConfigError(f"seeds={seeds}: interpolation needs at least 2 seeds")
@@ -46,19 +49,19 @@ def generate_interpolation(module: GANModule, seeds: list[int], frames: int, spa
         if space == "w":
             ws = style_split.map_seeds(module, seeds, None if labels is None else labels[: len(seeds)], psi, cutoff).cpu()
             w = torch.lerp(ws[start[chunk]], ws[end[chunk]], t[chunk][:, :, None])
-            images.append(style_split.to_uint8(style_split.synthesize(module, w.to(module.device), options["noise_mode"])))
+            images.append(to_uint8(style_split.synthesize(module, w.to(module.device), options["noise_mode"])).cpu())
             continue
-        z_frames = slerp(z[start[chunk]], z[end[chunk]], t[chunk])
+        z_frames = slerp_latents(z[start[chunk]], z[end[chunk]], t[chunk])
         if style:
             c = None if labels is None else torch.nn.functional.one_hot(labels[chunk], style_split.num_classes(module)).float().to(module.device)
             w = module.G_ema.mapping(z_frames.to(module.device), c, truncation_psi=psi, truncation_cutoff=cutoff)
-            images.append(style_split.to_uint8(style_split.synthesize(module, w, options["noise_mode"])))
+            images.append(to_uint8(style_split.synthesize(module, w, options["noise_mode"])).cpu())
         else:
             if psi != 1:
                 raise ConfigError(f"truncation applies to StyleGAN-family models; this checkpoint is a '{module.family}' model")
             if not hasattr(module, "generate"):
                 raise ConfigError(f"mode=interpolate is not available for '{module.family}' models")
-            images.append(style_split.to_uint8(module.generate(z_frames, None if labels is None else labels[chunk])))
+            images.append(to_uint8(module.generate(z_frames, None if labels is None else labels[chunk])).cpu())
     frames_tensor = torch.cat(images)
     for index, frame in enumerate(frames_tensor):
         out.png(f"frame{index:05d}.png", frame)

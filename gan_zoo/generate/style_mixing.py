@@ -11,13 +11,14 @@ import torch
 from torch import Tensor
 from torchvision.utils import make_grid
 
+from gan_zoo.data.transforms import to_uint8
 from gan_zoo.errors import ConfigError
 from gan_zoo.generate import style_split
 from gan_zoo.models.base import GANModule
 from gan_zoo.sampling.output import OutputDir
 
 
-def mix_styles(row_ws: Tensor, col_ws: Tensor, styles: list[int]) -> Tensor:
+def mixing_grid_styles(row_ws: Tensor, col_ws: Tensor, styles: list[int]) -> Tensor:
     """ws [rows, cols, num_ws, w_dim]: row styles with the listed layers taken from each column."""
     mixed = row_ws[:, None].repeat(1, col_ws.shape[0], 1, 1)
     mixed[:, :, styles] = col_ws[None, :, styles]
@@ -37,11 +38,11 @@ def generate_style_mixing(module: GANModule, rows: list[int], cols: list[int], s
         raise ConfigError(f"styles={styles}: this generator has {num_ws} style inputs, 0..{num_ws - 1}")
     names = ["style_mixing.png"] + [f"r{r}-c{c}.png" for r in rows for c in cols]
     out.check_free(names)
-    row_images = style_split.to_uint8(style_split.synthesize(module, row_ws, noise, rows))
-    col_images = style_split.to_uint8(style_split.synthesize(module, col_ws, noise, cols))
-    mixed_ws = mix_styles(row_ws, col_ws, styles).flatten(0, 1)
+    row_images = to_uint8(style_split.synthesize(module, row_ws, noise, rows)).cpu()
+    col_images = to_uint8(style_split.synthesize(module, col_ws, noise, cols)).cpu()
+    mixed_ws = mixing_grid_styles(row_ws, col_ws, styles).flatten(0, 1)
     mixed_seeds = [r for r in rows for _ in cols]
-    mixed = style_split.to_uint8(style_split.synthesize(module, mixed_ws, noise, mixed_seeds))
+    mixed = to_uint8(style_split.synthesize(module, mixed_ws, noise, mixed_seeds)).cpu()
     blank = torch.full_like(row_images[:1], 255)
     cells = [blank, col_images]
     for index in range(len(rows)):

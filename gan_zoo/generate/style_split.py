@@ -70,7 +70,3 @@ def synthesize(module: GANModule, ws: Tensor, noise_mode: str, noise_seeds: list
             torch.manual_seed(noise_seeds[index] if noise_seeds else index)
             images.append(generator.synthesis(w[None], noise_mode="random"))
     return torch.cat(images)
-
-
-def to_uint8(images: Tensor) -> Tensor:
-    return (images * 127.5 + 128).clamp(0, 255).to(torch.uint8).cpu()

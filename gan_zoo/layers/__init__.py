@@ -15,7 +15,7 @@ from gan_zoo.layers.minibatch_std import MinibatchStdDev
 from gan_zoo.layers.modulated_conv import modulated_conv2d
 from gan_zoo.layers.pixel_norm import PixelNorm, pixel_norm
 from gan_zoo.layers.precision import full_precision, reduced_precision, reduced_precision_dtype
-from gan_zoo.layers.resample import downsample_box2x, downscale_box, upsample_nearest2x, upscale_nearest
+from gan_zoo.layers.resample import downsample_box2x, downscale_box, resolution_log2, upsample_nearest2x, upscale_nearest
 from gan_zoo.layers.upfirdn import downsample2d, filter2d, fir_filter, layer_fir_filter, upfirdn2d, upsample2d
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "layer_fir_filter",
     "modulated_conv2d",
     "pixel_norm",
+    "resolution_log2",
     "reduced_precision",
     "reduced_precision_dtype",
     "upfirdn2d",

@@ -12,6 +12,9 @@ CUDA alike, where nn.SyncBatchNorm needs CUDA). Its state-dict keys (running_mea
 num_batches_tracked) are the official ones.
 """
 
+from collections.abc import Sequence
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -36,6 +39,10 @@ class ParamFreeSyncBatchNorm(nn.BatchNorm2d):
     Eval mode normalises with the running statistics and `+ eps` (F.batch_norm), as the official one.
     The official single-GPU run takes F.batch_norm in training too (`+ eps`); gan-zoo keeps one
     formula so that one process and N processes compute the same thing.
+
+    In one process the forward runs those operations in that order (same values, bit for bit) and the
+    backward is torch's fused batch-norm backward on the saved mean and inverse std, in place of
+    autograd through a dozen full-size operations (same gradient up to float rounding).
     """
 
     def __init__(
@@ -49,11 +56,13 @@ class ParamFreeSyncBatchNorm(nn.BatchNorm2d):
     def forward(self, x: Tensor) -> Tensor:
         if not self.training:
             return F.batch_norm(x, self.running_mean, self.running_var, None, None, False, self.momentum, self.eps)
+        world = _distributed_world()
+        if world == 1:
+            return _SyncBatchNormOneProcess.apply(x, self)
         n, c = x.shape[:2]
         flat = x.reshape(n, c, -1)
         # Sums over batch, then pixels, in the official order (the rounding follows it).
         sums, square_sums = flat.sum(0).sum(-1), (flat**2).sum(0).sum(-1)
-        world = _distributed_world()
         if world > 1:
             from torch.distributed.nn.functional import all_reduce
 
@@ -72,6 +81,47 @@ class ParamFreeSyncBatchNorm(nn.BatchNorm2d):
             self.running_var.copy_((1 - self.momentum) * self.running_var + self.momentum * (sumvar / (size - 1)))
         inv_std = (sumvar / size).clamp(self.eps) ** -0.5
         return (x - mean[None, :, None, None]) * inv_std[None, :, None, None]
+
+
+def _statistics(norm: ParamFreeSyncBatchNorm, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+    """(mean, inverse std, whether the variance was clamped) of one process's batch by the synchronised
+    formula, in its order of operations; updates the running statistics."""
+    n, c = x.shape[:2]
+    flat = x.reshape(n, c, -1)
+    sums, square_sums = flat.sum(0).sum(-1), (flat**2).sum(0).sum(-1)  # batch, then pixels: the official order
+    size = n * flat.shape[2]
+    if size < 2:
+        raise ValueError(f"batch norm in training needs more than 1 value per channel, got input {list(x.shape)} on 1 process(es)")
+    mean = sums / size
+    sumvar = square_sums - sums * mean
+    norm.running_mean.copy_((1 - norm.momentum) * norm.running_mean + norm.momentum * mean)
+    norm.running_var.copy_((1 - norm.momentum) * norm.running_var + norm.momentum * (sumvar / (size - 1)))
+    biased_var = sumvar / size
+    return mean, biased_var.clamp(norm.eps) ** -0.5, biased_var < norm.eps
+
+
+class _SyncBatchNormOneProcess(torch.autograd.Function):
+    """ParamFreeSyncBatchNorm in one process: the official forward, torch's fused batch-norm backward."""
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor, norm: ParamFreeSyncBatchNorm) -> Tensor:
+        with torch.no_grad():
+            mean, inv_std, clamped = _statistics(norm, x)
+            out = (x - mean[None, :, None, None]).mul_(inv_std[None, :, None, None])
+        ctx.save_for_backward(x, out, mean, inv_std, clamped)
+        ctx.eps = norm.eps
+        return out
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
+        x, out, mean, inv_std, clamped = ctx.saved_tensors
+        # (g - mean g - x_hat * mean(g * x_hat)) * inv_std, from the saved statistics; grad_scale = sum(g * x_hat).
+        grad_x, grad_scale, _ = torch.ops.aten.native_batch_norm_backward(
+            grad, x, None, None, None, mean, inv_std, True, ctx.eps, [True, True, False])
+        # A clamped variance is a constant: those channels lose the variance term, so add it back.
+        size = x.numel() // x.shape[1]
+        restore = torch.where(clamped, grad_scale * inv_std / size, torch.zeros_like(inv_std))
+        return grad_x.addcmul_(out, restore[None, :, None, None]), None
 
 
 def param_free_norm(kind: str, channels: int) -> nn.Module:
@@ -102,6 +152,20 @@ class SPADE(nn.Module):
         self.mlp_beta = nn.Conv2d(hidden, norm_nc, kernel_size, padding=padding)
 
     def forward(self, x: Tensor, segmap: Tensor) -> Tensor:
+        return self.modulate(x, self.mlp_shared(F.interpolate(segmap, size=x.shape[2:], mode="nearest")))
+
+    def modulate(self, x: Tensor, actv: Tensor) -> Tensor:
+        """norm(x) * (1 + gamma) + beta from `actv`, the shared conv's output on the label map at x's size."""
         normalized = self.param_free_norm(x)
-        actv = self.mlp_shared(F.interpolate(segmap, size=x.shape[2:], mode="nearest"))
         return normalized * (1 + self.mlp_gamma(actv)) + self.mlp_beta(actv)
+
+
+def shared_activations(layers: Sequence[SPADE], segmap: Tensor) -> list[Tensor]:
+    """Each layer's `mlp_shared(segmap)`, for SPADE layers reading the same label map at the same size, as
+    one convolution with their kernels stacked: the same values and parameter gradients, bit for bit
+    (each output channel and its weight gradient are computed alone either way; the label map takes no
+    gradient), with one pass over the input instead of one per layer."""
+    convs = [layer.mlp_shared[0] for layer in layers]
+    out = F.conv2d(segmap, torch.cat([c.weight for c in convs]), torch.cat([c.bias for c in convs]), padding=convs[0].padding)
+    # Contiguous once here, rather than copied by each of the gamma and beta convolutions reading it.
+    return [actv.contiguous() for actv in F.relu(out).split([c.out_channels for c in convs], dim=1)]

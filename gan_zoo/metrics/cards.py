@@ -2,37 +2,27 @@
 
 from typing import Any
 
-from gan_zoo.metrics.kinds import MetricSpec, family_kind
+from gan_zoo.metrics.kinds import MetricSpec, metric_kind
 
 FAKE_TO_UINT8 = "(x*127.5+128).clamp(0,255).to(uint8) from [-1,1] (rounds, as NVIDIA)"
 
-_REFERENCES = {
-    "fid": "StyleGAN2-ADA/StyleGAN3 fid50k_full (Heusel et al. 2017; TTUR-compatible Inception and resize)",
-    "sfid": "StyleGAN-XL / ADM sFID (Nash et al. 2021): TF mixed_6/conv = Mixed_6d.branch1x1, first 7 channels, 7x17x17",
-    "rfid": "gan-zoo rFID after StyleGAN-XL (Kynkäänniemi et al. 2023 idea): FID with a random-init Inception; "
-            "NOT comparable to StyleGAN-XL's published rFID (its random network file differs)",
-    "kid": "StyleGAN2-ADA/StyleGAN3 kid50k_full (Bińkowski et al. 2018)",
-    "pr": "StyleGAN2/3 pr50k3_full (Kynkäänniemi et al. 2019), VGG16 fc2; weights: NVIDIA's vgg16.pt/.pkl run as is (the reference) or torchvision ImageNet VGG16 (the card's extractor says which)",
-    "is": "StyleGAN2-ADA/StyleGAN3 is50k (Salimans et al. 2016)",
-    "ppl": "StyleGAN (v1: ppl_*, centre crop) / StyleGAN2 (ppl2_wend, full image) perceptual path length",
-}
-
-
 def protocol_card(spec: MetricSpec, extractor: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
-    kind = family_kind(spec.kind)
+    kind = metric_kind(spec.kind)
     card: dict[str, Any] = {
         "metric": spec.name,
-        "reference": kind.reference if kind is not None else _REFERENCES[spec.kind],
+        "reference": kind.reference,
         "num_gen": spec.num_gen,
         "num_real": "all" if spec.num_real is None else spec.num_real,
         **extractor,
     }
-    if spec.kind in _REFERENCES and spec.kind != "ppl":
+    if kind.features is not None:  # the reference extractors' input
         card.update(fake_input=FAKE_TO_UINT8, real_input="dataset uint8, no x-flip, first images in order")
     if spec.kind in ("fid", "sfid", "rfid"):
         card.update(statistics="float64 mean and population covariance (/N, as NVIDIA)", sqrt="sum sqrt(eigvals(S1 S2)).real")
     if spec.kind == "kid":
-        card.update(kernel="(x.y/d+1)^3", subsets="100 x min(n_fake, n_real, 1000), numpy RandomState(2020): fake then real indices", estimator="unbiased MMD^2")
+        card.update(
+            kernel="(x.y/d+1)^3", subsets="100 x min(n_fake, n_real, 1000), numpy RandomState(2020): fake then real indices", estimator="unbiased MMD^2"
+        )
     if spec.kind == "pr":
         card.update(k=spec.k, features_dtype="float16 (StyleGAN3)", distance="euclidean, radius = kthvalue(k+1)")
     if spec.kind == "is":

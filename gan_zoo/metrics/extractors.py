@@ -24,8 +24,8 @@ from gan_zoo.metrics import weights
 from gan_zoo.metrics.errors import MetricError, WeightsError
 from gan_zoo.metrics.inception import OUTPUT_DIMS, TFInception
 from gan_zoo.metrics.inception_torchscript import tf_named_state
-from gan_zoo.metrics.torchscript_files import is_nvidia_module_file
 from gan_zoo.metrics.tf_resize import tf1_resize_bilinear
+from gan_zoo.metrics.torchscript_files import is_nvidia_module_file
 
 RFID_SEED = 0  # the documented seed of gan-zoo's random Inception (rFID)
 
@@ -44,7 +44,9 @@ def load_strict(network: nn.Module, state: dict[str, Tensor], path: Path, key: s
     try:
         network.load_state_dict(state, strict=True)
     except RuntimeError as error:
-        raise WeightsError(f"{key} weights: {path} does not fit the network ({str(error).splitlines()[0]} ...); {weights.WEIGHT_FILES[key].how_to_get()}") from error
+        raise WeightsError(
+            f"{key} weights: {path} does not fit the network ({str(error).splitlines()[0]} ...); {weights.WEIGHT_FILES[key].how_to_get()}"
+        ) from error
 
 
 def random_inception_state(seed: int = RFID_SEED) -> dict[str, Tensor]:

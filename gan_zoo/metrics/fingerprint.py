@@ -14,9 +14,8 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from gan_zoo.data.base import MirroredDataset
+from gan_zoo.data.transforms import to_uint8
 
 _SAMPLED_IMAGES = 16
 
@@ -46,5 +45,5 @@ def dataset_fingerprint(dataset: MirroredDataset) -> str:
     n = len(dataset)
     for index in sorted({i * (n - 1) // max(_SAMPLED_IMAGES - 1, 1) for i in range(min(_SAMPLED_IMAGES, n))}):
         image = dataset[index]["image"]
-        digest.update((image * 127.5 + 128).clamp(0, 255).to(torch.uint8).numpy().tobytes())
+        digest.update(to_uint8(image).numpy().tobytes())
     return digest.hexdigest()

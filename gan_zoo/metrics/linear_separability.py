@@ -24,12 +24,12 @@ from torch import Tensor
 
 from gan_zoo.metrics.attribute_classifiers import load_attribute_classifiers
 from gan_zoo.metrics.bank import FeatureBank
-from gan_zoo.metrics.distributed import blocks_of_rank, rank_and_world
+from gan_zoo.metrics.distributed import rank_and_world
 from gan_zoo.metrics.errors import MetricError
-from gan_zoo.metrics.kinds import MetricKind, MetricSpec, register_kind
+from gan_zoo.metrics.kinds import MetricSpec, register_metric
 from gan_zoo.metrics.ppl import block_generator
 from gan_zoo.metrics.ppl_interface import PPLGenerator, check_supports_ppl
-from gan_zoo.metrics.streams import conditioning_blocks
+from gan_zoo.metrics.streams import latent_blocks
 
 PAPER_SAMPLES, PAPER_KEEP = 200_000, 100_000
 CLASSIFIER_SIZE = 256  # the paper's classifiers were trained on 256x256 CelebA-HQ
@@ -108,7 +108,23 @@ def _synthesise(generator: PPLGenerator, ws: Tensor, seed: int) -> Tensor:
     return generator.module.G_ema.synthesis(ws, noise_mode="random")
 
 
-def _compute(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> tuple[dict[str, float], dict[str, Any]]:
+def _describe(evaluator: Any, spec: MetricSpec, device: torch.device) -> dict[str, Any]:
+    return {**_classifiers(evaluator, device).describe(), "svm": "sklearn LinearSVC defaults, random_state=0",
+            "noise": "random per image, seeded per block", "truncation": "none", "latent_w": "last style input",
+            "resize": "box downsample to 256 when larger", "score": "2 ** sum of H(Y|X) in bits"}
+
+
+@register_metric(
+    pattern=_NAME.pattern,
+    parse=_parse,
+    check=_check,
+    reference="StyleGAN (Karras et al. 2019) linear separability, NVIDIA metrics/linear_separability.py: "
+              "200k samples, 100k most confident kept per attribute, LinearSVC on z and w, H(Y|X) in bits",
+    describe=_describe,
+    higher_is_better=False,
+    examples=("ls",),
+)
+def ls(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> tuple[dict[str, float], dict[str, Any]]:
     rank, world = rank_and_world()
     opts = evaluator.options
     device = module.device
@@ -116,10 +132,7 @@ def _compute(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> tup
     classifiers = _classifiers(evaluator, device)
     num_attributes = len(classifiers.names)
     banks: dict[str, FeatureBank] = {}
-    if "label" in dataset.provides:
-        blocks = ((n, i, b.get("label")) for n, i, b in conditioning_blocks(dataset, spec.num_gen, opts.sample_block, rank, world, opts.seed, opts.num_workers))
-    else:
-        blocks = ((r.start // opts.sample_block, torch.tensor(list(r)), None) for r in blocks_of_rank(spec.num_gen, opts.sample_block, rank, world))
+    blocks = latent_blocks(dataset, spec.num_gen, opts.sample_block, rank, world, opts.seed, opts.num_workers)
     for number, indices, labels in blocks:
         block_rng = block_generator(opts.seed, number)
         z = torch.randn(len(indices), generator.z_dim, generator=block_rng).to(device)
@@ -146,23 +159,3 @@ def _compute(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> tup
     values = {f"{spec.name}_{space}": separability_score(h) for space, h in entropies.items()}
     per_attribute = {name: {"z": round(hz, 6), "w": round(hw, 6)} for name, hz, hw in zip(classifiers.names, entropies["z"], entropies["w"], strict=True)}
     return values, {"num_keep": keep, "conditional_entropy_bits": per_attribute}
-
-
-def _describe(evaluator: Any, spec: MetricSpec, device: torch.device) -> dict[str, Any]:
-    return {**_classifiers(evaluator, device).describe(), "svm": "sklearn LinearSVC defaults, random_state=0",
-            "noise": "random per image, seeded per block", "truncation": "none", "latent_w": "last style input",
-            "resize": "box downsample to 256 when larger", "score": "2 ** sum of H(Y|X) in bits"}
-
-
-register_kind(MetricKind(
-    kind="ls",
-    pattern=_NAME.pattern,
-    parse=_parse,
-    check=_check,
-    compute=_compute,
-    reference="StyleGAN (Karras et al. 2019) linear separability, NVIDIA metrics/linear_separability.py: "
-              "200k samples, 100k most confident kept per attribute, LinearSVC on z and w, H(Y|X) in bits",
-    describe=_describe,
-    higher_is_better=False,
-    examples=("ls",),
-))

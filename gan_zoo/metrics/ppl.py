@@ -1,7 +1,7 @@
 """Perceptual path length (Karras et al. 2019) in the StyleGAN semantics.
 
-Per sample: t ~ U(0, 1) for "full", t = 0 for "end"; z0, z1 ~ N(0, I). In Z: slerp(z0, z1, t) and
-slerp(z0, z1, t + eps) (both on the unit sphere), then mapping. In W: mapping of z0 and z1, then
+Per sample: t ~ U(0, 1) for "full", t = 0 for "end"; z0, z1 ~ N(0, I). In Z: slerp_unit(z0, z1, t) and
+slerp_unit(z0, z1, t + eps) (both on the unit sphere), then mapping. In W: mapping of z0 and z1, then
 lerp at t and t + eps. Both ends are synthesised in one call (shared noise). Then the v1 face crop
 (c = H // 8, rows 3c:7c, columns 2c:6c) when asked, box-downsampling by H // 256 when the image is
 larger than 256, and distance / eps². The value is the mean of the distances between the 1st
@@ -24,7 +24,8 @@ from gan_zoo.metrics.ppl_interface import PPLGenerator
 Distance = Callable[[Tensor, Tensor], Tensor]  # images [N, C, H, W] in [-1, 1] -> [N]
 
 
-def slerp(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
+def slerp_unit(a: Tensor, b: Tensor, t: Tensor) -> Tensor:
+    """The unit vector at fraction t along the great circle from a/|a| to b/|b| (NVIDIA PPL `slerp`: normalised ends)."""
     a = a / a.norm(dim=-1, keepdim=True)
     b = b / b.norm(dim=-1, keepdim=True)
     dot = (a * b).sum(dim=-1, keepdim=True)
@@ -72,7 +73,7 @@ def path_lengths(generator: PPLGenerator, t: Tensor, z0: Tensor, z1: Tensor, lab
     t, z0, z1 = t.to(device), z0.to(device), z1.to(device)
     both_labels = None if labels is None else torch.cat([labels, labels]).to(device)
     if space == "z":
-        ws = generator.mapping(torch.cat([slerp(z0, z1, t), slerp(z0, z1, t + epsilon)]), both_labels)
+        ws = generator.mapping(torch.cat([slerp_unit(z0, z1, t), slerp_unit(z0, z1, t + epsilon)]), both_labels)
     else:
         w0, w1 = generator.mapping(torch.cat([z0, z1]), both_labels).chunk(2)
         ws = torch.cat([_lerp(w0, w1, t), _lerp(w0, w1, t + epsilon)])

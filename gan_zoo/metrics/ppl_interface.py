@@ -23,7 +23,6 @@ neither interface (PGGAN, SPADE, StarGAN v2) is refused by name.
 
 import contextlib
 from collections.abc import Iterator
-
 from typing import Any
 
 import torch

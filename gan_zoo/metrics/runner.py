@@ -8,6 +8,7 @@ gradients and without moving the caller's RNG streams, and left in the mode it w
 """
 
 import contextlib
+import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -17,30 +18,20 @@ import torch
 from torch import Tensor
 
 from gan_zoo.data.base import MirroredDataset
+from gan_zoo.data.transforms import to_uint8
 from gan_zoo.metrics import weights
 from gan_zoo.metrics.bank import FeatureBank
 from gan_zoo.metrics.cache import RealStatsCache
 from gan_zoo.metrics.cards import protocol_card
-from gan_zoo.metrics.distributed import all_true, blocks_of_rank, rank_and_world
+from gan_zoo.metrics.distributed import all_true, rank_and_world
 from gan_zoo.metrics.errors import MetricError
 from gan_zoo.metrics.extractors import RFID_SEED, InceptionFeatures, VGG16Features
 from gan_zoo.metrics.fingerprint import dataset_fingerprint
-from gan_zoo.metrics.frechet import frechet_distance_to_features, mean_cov
-from gan_zoo.metrics.inception_score import inception_score
-from gan_zoo.metrics.kid import kernel_inception_distance
-from gan_zoo.metrics.kinds import MetricSpec, family_kind
-from gan_zoo.metrics.names import parse_metric
+from gan_zoo.metrics.frechet import mean_cov
+from gan_zoo.metrics.kinds import MetricSpec, metric_kind, parse_metric
 from gan_zoo.metrics.nvidia_vgg16 import NvidiaLPIPS, NvidiaVGG16Features
-from gan_zoo.metrics.ppl import block_generator, draw_pairs, filtered_mean, path_lengths
-from gan_zoo.metrics.ppl_interface import PPLGenerator, check_supports_ppl
-from gan_zoo.metrics.precision_recall import precision_recall
-from gan_zoo.metrics.streams import conditioning_blocks, fake_blocks, real_blocks, to_uint8
+from gan_zoo.metrics.streams import fake_blocks, real_blocks
 from gan_zoo.metrics.torchscript_files import is_nvidia_module_file
-
-# metric kind -> (extractor, feature layer)
-LAYERS = {"fid": ("inception", "pool3"), "sfid": ("inception", "spatial"), "rfid": ("random_inception", "pool3"),
-          "kid": ("inception", "pool3"), "is": ("inception", "logits_unbiased"), "pr": ("vgg16", "fc2")}
-STATS_KINDS = ("fid", "sfid", "rfid")  # need only mean and covariance of the reals
 
 
 @dataclass
@@ -55,6 +46,7 @@ class MetricOptions:
     seed: int = 0  # seeds the fakes' latents and the conditioning order; same seed, same samples
     real_mirror: bool = False  # include x-flipped reals (the references do not)
     channels_last: bool = True  # NHWC extractor convolutions (faster on CPU and tensor cores)
+    progress: bool = False  # a progress bar per stage (reals, fakes) on stderr: images embedded / total with an ETA (rank 0)
 
 
 @dataclass
@@ -144,7 +136,7 @@ class MetricEvaluator:
         available = len(dataset) * (2 if self.options.real_mirror else 1)
         if spec.num_real is None:
             return available
-        if spec.kind == "pr" and spec.name.endswith("_full"):
+        if spec.num_real_is_cap:
             return min(spec.num_real, available)
         if spec.num_real > available:
             suggestion = f"{spec.kind}{spec.num_gen // 1000}k_full" if spec.num_gen % 1000 == 0 else f"{spec.kind}{spec.num_gen}_full"
@@ -166,14 +158,7 @@ class MetricEvaluator:
 
     def _check(self, module: Any, dataset: MirroredDataset, device: torch.device) -> None:
         for spec in self.specs:
-            if (kind := family_kind(spec.kind)) is not None:
-                kind.check(self, spec, module, dataset, device)
-            elif spec.kind == "ppl":
-                check_supports_ppl(module, spec.name)
-                self.distance(device)
-            else:
-                self.num_reals(spec, dataset)
-                self.extractor(LAYERS[spec.kind][0], device)
+            metric_kind(spec.kind).check(self, spec, module, dataset, device)
 
     # ---- evaluation ----------------------------------------------------------------------------
 
@@ -187,8 +172,11 @@ class MetricEvaluator:
         with evaluation_mode(module):
             for spec in self.specs:
                 start = time.perf_counter()
-                values, extra = self._compute(spec, module, dataset)
-                card = protocol_card(spec, self._describe(spec, module.device), {"seed": self.options.seed, "sample_block": self.options.sample_block, **extra})
+                kind = metric_kind(spec.kind)
+                values, extra = kind.compute(self, spec, module, dataset)
+                card = protocol_card(
+                    spec, kind.describe(self, spec, module.device), {"seed": self.options.seed, "sample_block": self.options.sample_block, **extra}
+                )
                 results.append(MetricResult(spec.name, values, card, time.perf_counter() - start))
         return results
 
@@ -205,56 +193,40 @@ class MetricEvaluator:
         done: list[tuple[str, int, bool | None]] = []
         with torch.random.fork_rng(devices=[]), torch.no_grad():
             for spec in self.specs:
-                if spec.kind not in LAYERS or spec.kind == "is":
+                kind = metric_kind(spec.kind)
+                if kind.features is None or kind.real_side is None:
                     done.append((spec.name, 0, None))
                     continue
-                extractor, layer = LAYERS[spec.kind]
                 count = self.num_reals(spec, dataset)
-                _, hit = self._real(extractor, layer, count, "stats" if spec.kind in STATS_KINDS else "features", dataset, device)
+                _, hit = self._real(*kind.features, count, kind.real_side, dataset, device)
                 done.append((spec.name, count, hit))
         return done
 
-    def _describe(self, spec: MetricSpec, device: torch.device) -> dict[str, Any]:
-        if (kind := family_kind(spec.kind)) is not None:
-            return kind.describe(self, spec, device)
-        if spec.kind != "ppl":
-            return self.extractor(LAYERS[spec.kind][0], device).describe()
-        distance = self.distance(device)
-        files = getattr(distance, "files", None)
-        if not files:
-            return {"distance": "custom (not LPIPS: values not comparable with papers)"}
-        return {"weights_sha256": files, **getattr(distance, "card", {})}
+    def fake_features(self, spec: MetricSpec, module: Any, dataset: MirroredDataset) -> Tensor:
+        """The fakes' features at the layer of the spec's kind (`features`), shared by every kind that reads them."""
+        extractor, layer = metric_kind(spec.kind).features  # type: ignore[misc]
+        return self._fake_features(extractor, spec.num_gen, module, dataset)[layer]
 
-    def _compute(self, spec: MetricSpec, module: Any, dataset: MirroredDataset) -> tuple[dict[str, float], dict[str, Any]]:
-        if (kind := family_kind(spec.kind)) is not None:
-            return kind.compute(self, spec, module, dataset)
-        if spec.kind == "ppl":
-            return {spec.name: self._ppl(spec, module, dataset)}, {}
-        extractor, layer = LAYERS[spec.kind]
-        fake = self._fake_features(extractor, spec.num_gen, module, dataset)[layer]
-        if spec.kind == "is":
-            if spec.num_gen < 10:
-                raise MetricError(f"metric {spec.name} splits the samples 10 ways; use at least is10")
-            mean, std = inception_score(fake, splits=10)
-            return {f"{spec.name}_mean": mean, f"{spec.name}_std": std}, {}
+    def real_features(self, spec: MetricSpec, dataset: MirroredDataset, device: torch.device) -> tuple[dict[str, Tensor], dict[str, Any]]:
+        """(the reals' statistics or features for the spec's kind, from the cache when there, card extras)."""
+        kind = metric_kind(spec.kind)
         n_real = self.num_reals(spec, dataset)
-        real_kind = "stats" if spec.kind in STATS_KINDS else "features"
-        real, hit = self._real(extractor, layer, n_real, real_kind, dataset, module.device)
-        extra = {"num_real": n_real, "dataset_fingerprint": self._fingerprint[:16], "real_cache": "hit" if hit else "computed"}
-        if spec.kind in STATS_KINDS:
-            return {spec.name: frechet_distance_to_features(fake, real["mean"], real["cov"], ddof=0)}, extra
-        if spec.kind == "kid":
-            mean, std = kernel_inception_distance(fake, real["features"], num_subsets=100, max_subset_size=1000)
-            return {spec.name: mean, f"{spec.name}_std": std}, extra
-        precision, recall = precision_recall(fake, real["features"].float(), k=spec.k)
-        return {f"{spec.name}_precision": precision, f"{spec.name}_recall": recall}, extra
+        real, hit = self._real(*kind.features, n_real, kind.real_side, dataset, device)  # type: ignore[misc]
+        return real, {"num_real": n_real, "dataset_fingerprint": self._fingerprint[:16], "real_cache": "hit" if hit else "computed"}
 
     def _layers_for(self, extractor: str) -> tuple[str, ...]:
-        return tuple(sorted({LAYERS[s.kind][1] for s in self.specs if s.kind in LAYERS and LAYERS[s.kind][0] == extractor}))
+        features = [metric_kind(spec.kind).features for spec in self.specs]
+        return tuple(sorted({layer for name, layer in filter(None, features) if name == extractor}))
 
-    def _gather(self, extractor: Any, layers: tuple[str, ...], blocks: Iterator[tuple[Tensor, Tensor]], device: torch.device) -> dict[str, Tensor]:
-        """Features of every rank's blocks, in global order; blocks are regrouped into extractor batches."""
+    def _gather(self, extractor: Any, layers: tuple[str, ...], blocks: Iterator[tuple[Tensor, Tensor]], device: torch.device,
+                stage: str = "", total: int = 0) -> dict[str, Tensor]:
+        """Features of every rank's blocks, in global order; blocks are regrouped into extractor batches.
+
+        With `options.progress`, rank 0 shows a bar named `stage` (e.g. "fakes (inception features)"):
+        images embedded of `total`, every rank's share counted as rank 0's.
+        """
         banks = {layer: FeatureBank(extractor.dims(layer)).to(device) for layer in layers}
+        blocks = self._with_progress(blocks, stage, total)
 
         def flush(pending: list[tuple[Tensor, Tensor]]) -> None:
             if pending:
@@ -272,13 +244,26 @@ class MetricEvaluator:
         flush(pending)
         return {layer: bank.compute() for layer, bank in banks.items()}
 
+    def _with_progress(self, blocks: Iterator[tuple[Tensor, Tensor]], stage: str, total: int) -> Iterator[tuple[Tensor, Tensor]]:
+        rank, world = rank_and_world()
+        if not self.options.progress or rank != 0 or not total:
+            yield from blocks
+            return
+        from tqdm.auto import tqdm
+
+        with tqdm(total=total, desc=stage, unit="img", dynamic_ncols=True, mininterval=1.0) as bar:
+            for indices, images in blocks:
+                yield indices, images
+                bar.update(min(len(indices) * world, total - bar.n))
+
     def _fake_features(self, name: str, count: int, module: Any, dataset: MirroredDataset) -> dict[str, Tensor]:
         key = (name, count)
         if key not in self._fakes:
             rank, world = rank_and_world()
             opts = self.options
             blocks = fake_blocks(module, dataset, count, opts.sample_block, rank, world, opts.seed, opts.num_workers)
-            self._fakes[key] = self._gather(self.extractor(name, module.device), self._layers_for(name), blocks, module.device)
+            self._fakes[key] = self._gather(self.extractor(name, module.device), self._layers_for(name), blocks, module.device,
+                                            f"fakes ({name} features)", count)
         return self._fakes[key]
 
     def _real(self, name: str, layer: str, count: int, kind: str, dataset: MirroredDataset, device: torch.device) -> tuple[dict[str, Tensor], bool]:
@@ -290,12 +275,14 @@ class MetricEvaluator:
         if memo in self._reals:
             return self._reals[memo]
         cached = self.cache.load(cache_key)
+        rank, world = rank_and_world()
         if all_true(cached is not None, device):  # every rank must take the same branch (collectives follow)
+            if self.options.progress and rank == 0:
+                _stage_line(f"reals ({name} features): {count:,} images, from the cache")
             self._reals[memo] = (cached, True)  # type: ignore[assignment]
             return cached, True  # type: ignore[return-value]
-        rank, world = rank_and_world()
         blocks = ((i, to_uint8(b["image"])) for i, b in real_blocks(dataset, count, self.options.sample_block, rank, world, self.options.num_workers))
-        features = self._gather(extractor, (layer,), blocks, device)[layer]
+        features = self._gather(extractor, (layer,), blocks, device, f"reals ({name} features, not cached)", count)[layer]
         if kind == "stats":
             mean, cov = mean_cov(features, ddof=0)
             tensors = {"mean": mean, "cov": cov, "num": torch.tensor(len(features))}
@@ -306,20 +293,8 @@ class MetricEvaluator:
         self._reals[memo] = (tensors, False)
         return tensors, False
 
-    def _ppl(self, spec: MetricSpec, module: Any, dataset: MirroredDataset) -> float:
-        rank, world = rank_and_world()
-        opts = self.options
-        distance = self.distance(module.device)
-        generator = PPLGenerator(module, spec.name)
-        bank = FeatureBank(1, dtype=torch.float64).to(module.device)
-        labelled = "label" in dataset.provides
-        if labelled:
-            blocks = ((n, i, b.get("label")) for n, i, b in conditioning_blocks(dataset, spec.num_gen, opts.sample_block, rank, world, opts.seed, opts.num_workers))
-        else:
-            blocks = ((r.start // opts.sample_block, torch.tensor(list(r)), None) for r in blocks_of_rank(spec.num_gen, opts.sample_block, rank, world))
-        for number, indices, labels in blocks:
-            block_rng = block_generator(opts.seed, number)
-            t, z0, z1 = draw_pairs(block_rng, len(indices), generator.z_dim, spec.sampling)
-            d = path_lengths(generator, t, z0, z1, labels, spec.space, spec.crop, spec.epsilon, distance, block_rng)
-            bank.update(d.double().unsqueeze(1), indices.to(module.device))
-        return filtered_mean(bank.compute()[:, 0])
+
+def _stage_line(text: str) -> None:
+    from tqdm.auto import tqdm
+
+    tqdm.write(text, file=sys.stderr)

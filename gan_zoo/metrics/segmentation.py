@@ -27,11 +27,12 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gan_zoo.data.transforms import to_uint8
 from gan_zoo.metrics.distributed import rank_and_world
 from gan_zoo.metrics.errors import MetricError, MetricNotApplicable, WeightsError
-from gan_zoo.metrics.kinds import MetricKind, MetricSpec, register_kind
+from gan_zoo.metrics.kinds import MetricSpec, register_metric
 from gan_zoo.metrics.ppl import block_generator
-from gan_zoo.metrics.streams import real_blocks, to_uint8
+from gan_zoo.metrics.streams import real_blocks
 
 SEGMENTER_ENV = "GAN_ZOO_SEGMENTER_WEIGHTS"
 # The networks of the paper's evaluation, by data-set layout, for the missing-file message.
@@ -76,7 +77,9 @@ class TorchScriptSegmenter:
     def predict(self, images: Tensor) -> Tensor:
         logits = self.network(images.to(self.device).float() / 255)
         if logits.ndim != 4 or logits.shape[1] != self.num_classes:
-            raise MetricError(f"segmenter {self.path} returned {list(logits.shape)}; it must return logits [N, {self.num_classes}, H, W] over the data set's labels")
+            raise MetricError(
+                f"segmenter {self.path} returned {list(logits.shape)}; it must return logits [N, {self.num_classes}, H, W] over the data set's labels"
+            )
         if logits.shape[2:] != images.shape[2:]:
             logits = F.interpolate(logits, size=images.shape[2:], mode="bilinear", align_corners=False)
         return logits.argmax(dim=1)
@@ -144,7 +147,10 @@ def _check(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any, device: 
     if "segmap" not in getattr(dataset, "provides", ()):
         raise MetricNotApplicable(f"metric {spec.name} scores generated images against label maps, but the data set has none; use a label-map data set")
     if not hasattr(module, "num_labels"):
-        raise MetricNotApplicable(f"metric {spec.name} evaluates label-map-conditioned models (SPADE); {getattr(module, 'family', type(module).__name__)} models take no label maps")
+        raise MetricNotApplicable(
+            f"metric {spec.name} evaluates label-map-conditioned models (SPADE); "
+            f"{getattr(module, 'family', type(module).__name__)} models take no label maps"
+        )
     build_segmenter(evaluator, dataset, device)
 
 
@@ -156,7 +162,22 @@ def _count(spec: MetricSpec, dataset: Any) -> int:
     return spec.num_real
 
 
-def _compute(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> tuple[dict[str, float], dict[str, Any]]:
+def _describe(evaluator: Any, spec: MetricSpec, device: torch.device) -> dict[str, Any]:
+    return {"fakes": "module.eval_fakes on the data set's label maps (first items, in order, no flips)",
+            "miou": "nanmean IoU over classes present in labels or predictions; dontcare ignored"}
+
+
+@register_metric(
+    pattern=_NAME.pattern,
+    parse=_parse,
+    check=_check,
+    reference="SPADE (Park et al. 2019) evaluation: a segmentation network on images generated from the validation "
+              "label maps, mIoU and pixel accuracy against those label maps",
+    describe=_describe,
+    higher_is_better=True,
+    examples=("miou_full",),
+)
+def miou(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> tuple[dict[str, float], dict[str, Any]]:
     device = module.device
     segmenter = build_segmenter(evaluator, dataset, device)
     rank, world = rank_and_world()
@@ -169,25 +190,6 @@ def _compute(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> tup
         confusion += confusion_matrix(predicted, segmenter.target(batch).to(device), segmenter.num_classes)
     if world > 1:
         torch.distributed.all_reduce(confusion)
-    miou, accuracy = miou_and_accuracy(confusion)
+    mean_iou, accuracy = miou_and_accuracy(confusion)
     extra = {"num_label_maps": _count(spec, dataset), "classes": segmenter.num_classes, **segmenter.describe()}
-    return {spec.name: miou, f"{spec.name}_accuracy": accuracy}, extra
-
-
-def _describe(evaluator: Any, spec: MetricSpec, device: torch.device) -> dict[str, Any]:
-    return {"fakes": "module.eval_fakes on the data set's label maps (first items, in order, no flips)",
-            "miou": "nanmean IoU over classes present in labels or predictions; dontcare ignored"}
-
-
-register_kind(MetricKind(
-    kind="miou",
-    pattern=_NAME.pattern,
-    parse=_parse,
-    check=_check,
-    compute=_compute,
-    reference="SPADE (Park et al. 2019) evaluation: a segmentation network on images generated from the validation "
-              "label maps, mIoU and pixel accuracy against those label maps",
-    describe=_describe,
-    higher_is_better=True,
-    examples=("miou_full",),
-))
+    return {spec.name: mean_iou, f"{spec.name}_accuracy": accuracy}, extra

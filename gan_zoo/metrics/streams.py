@@ -16,14 +16,10 @@ from torch import Tensor
 from torch.utils.data import DataLoader
 
 from gan_zoo.data.base import MirroredDataset, image_size
+from gan_zoo.data.transforms import to_uint8
 from gan_zoo.metrics.distributed import blocks_of_rank
 from gan_zoo.metrics.errors import MetricError
 from gan_zoo.metrics.ppl import block_generator
-
-
-def to_uint8(images: Tensor) -> Tensor:
-    """[-1, 1] float -> uint8 the way NVIDIA converts generator output (x*127.5+128, clamp, truncate = round)."""
-    return (images.float() * 127.5 + 128).clamp(0, 255).to(torch.uint8)
 
 
 def _loader(dataset: MirroredDataset, blocks: list[list[int]], num_workers: int) -> DataLoader:
@@ -65,3 +61,12 @@ def fake_blocks(module, dataset: MirroredDataset, count: int, block: int, rank: 
                 f"{width}x{height}; evaluate on the data set at the model's resolution (data.resolution={fakes.shape[-1]})"
             )
         yield indices, to_uint8(fakes)
+
+
+def latent_blocks(dataset: MirroredDataset, count: int, block: int, rank: int, world: int, seed: int,
+                  num_workers: int) -> Iterator[tuple[int, Tensor, Tensor | None]]:
+    """(global block number, sample indices, labels or None) of this rank's blocks of `count` latent
+    samples (PPL, linear separability): a labelled data set's labels in the conditioning order."""
+    if "label" in dataset.provides:
+        return ((n, i, b.get("label")) for n, i, b in conditioning_blocks(dataset, count, block, rank, world, seed, num_workers))
+    return ((r.start // block, torch.tensor(list(r)), None) for r in blocks_of_rank(count, block, rank, world))

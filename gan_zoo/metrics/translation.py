@@ -26,11 +26,11 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from gan_zoo.data.transforms import to_uint8
 from gan_zoo.metrics.errors import MetricError, MetricNotApplicable
 from gan_zoo.metrics.frechet import frechet_distance_to_features, mean_cov
-from gan_zoo.metrics.kinds import MetricKind, MetricSpec, register_kind
+from gan_zoo.metrics.kinds import MetricSpec, register_metric
 from gan_zoo.metrics.stargan_networks import LPIPSAlex, TorchvisionInceptionFeatures, pil_resize
-from gan_zoo.metrics.streams import to_uint8
 
 OUTPUTS_PER_INPUT = 10  # official num_outs_per_domain
 MODES = ("latent", "reference")
@@ -68,7 +68,10 @@ def _distance(evaluator: Any, device: torch.device) -> Any:
 
 def check(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any, device: torch.device) -> None:
     if not all(hasattr(module, name) for name in ("translate", "latent_styles", "reference_styles")):
-        raise MetricNotApplicable(f"metric {spec.name} evaluates image-to-image translation (StarGAN v2); {getattr(module, 'family', type(module).__name__)} models do not translate")
+        raise MetricNotApplicable(
+            f"metric {spec.name} evaluates image-to-image translation (StarGAN v2); "
+            f"{getattr(module, 'family', type(module).__name__)} models do not translate"
+        )
     if getattr(dataset, "validation", None) is None:
         raise MetricError(f"metric {spec.name} translates validation images, but the data set has no validation split; set data.dataset.val_split (e.g. val)")
     _inception(evaluator, device)
@@ -105,7 +108,17 @@ def _compute_real_statistics(evaluator: Any, images: Any, domain: int, device: t
     return mean_cov(torch.cat(features), ddof=1)
 
 
-def compute(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> tuple[dict[str, float], dict[str, Any]]:
+@register_metric(
+    pattern=r"^translation_(latent|reference)(?:(\d+)(k?))?$",
+    parse=parse,
+    check=check,
+    reference="StarGAN v2 official evaluation (core/eval.py, metrics/fid.py, metrics/lpips.py): per-task FID on torchvision "
+              "Inception-v3 and LPIPS-AlexNet diversity over 10 outputs per input",
+    describe=describe,
+    higher_is_better=False,
+    examples=("translation_latent", "translation_reference"),
+)
+def translation(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> tuple[dict[str, float], dict[str, Any]]:
     options = _options(spec)
     mode, outputs = options["mode"], options["outputs"]
     device, resolution = module.device, dataset.resolution
@@ -149,17 +162,3 @@ def compute(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> tupl
     extra = {"mode": mode, "tasks": list(fids), "max_sources_per_domain": options["max_sources"] or "all",
              "real_images": "training images of the target domain (as the official evaluation)"}
     return values, extra
-
-
-register_kind(MetricKind(
-    kind="translation",
-    pattern=r"^translation_(latent|reference)(?:(\d+)(k?))?$",
-    parse=parse,
-    check=check,
-    compute=compute,
-    reference="StarGAN v2 official evaluation (core/eval.py, metrics/fid.py, metrics/lpips.py): per-task FID on torchvision "
-              "Inception-v3 and LPIPS-AlexNet diversity over 10 outputs per input",
-    describe=describe,
-    higher_is_better=False,
-    examples=("translation_latent", "translation_reference"),
-))

@@ -5,7 +5,8 @@
   interval k runs every k-th step and its loss is multiplied by k (as the NVlabs code does), and the
   family rescales that optimizer's lr and betas by k/(k+1) (`lazy_regularization_adam_kwargs`).
 * Progress is counted in images: `cur_nimg` (a buffer, so it is in every checkpoint); training ends
-  at `total_kimg`; `progress/kimg` is logged with every value. `global_step` is never the user's unit.
+  at `total_kimg`. `global_step` is never the user's unit: every logger gets rows at step = images
+  shown, each with `progress/kimg` (see `log_step`).
 * `G_ema`: a frozen copy of G updated either with a fixed per-step beta (PGGAN, StarGAN v2) or with
   a half-life in kimg and an optional ramp-up (StyleGAN family).
 * Bit-exact resume: every piece of progress state is a buffer or goes through on_save/on_load
@@ -22,6 +23,7 @@
 
 import copy
 import random
+import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -29,9 +31,11 @@ from typing import Any, ClassVar
 import lightning as L
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_zoo.training.checkpoint_version import CHECKPOINT_FORMAT_VERSION, upgrade_checkpoint
+from gan_zoo.training.resources import peak_memory_gb
 
 
 @dataclass(frozen=True)
@@ -50,11 +54,27 @@ def lazy_regularization_adam_kwargs(lr: float, betas: Sequence[float], interval:
     return {"lr": lr * ratio, "betas": tuple(beta**ratio for beta in betas)}
 
 
+def cycled_labels(seeds: Sequence[int], labels: Tensor | None, num_classes: int) -> Tensor | None:
+    """`labels` when given; else, for a class-conditional model, seed % classes (sample grids cycle through the classes)."""
+    if num_classes and labels is None:
+        return torch.tensor(list(seeds)) % num_classes
+    return labels
+
+
 class GANModule(L.LightningModule):
-    family: ClassVar[str] = "base"  # set by registry.register_model
+    family: ClassVar[str] = "base"  # the family's folder gan_zoo/models/<family>/, = conf/model/<family>.yaml (set below)
+    generate_module: ClassVar[str | None] = None  # module with `run(cfg, module, ckpt, device) -> list[Path]` for families
+    #   whose `gan-zoo generate` takes other inputs (label maps, source images); None: the seeds-in modes
     optimizer_names: ClassVar[tuple[str, ...]] = ("G", "D")  # order of configure_optimizers' list
     provides_required: ClassVar[frozenset[str]] = frozenset({"image"})  # batch keys the family needs
     ema_after_phase: ClassVar[str | None] = None  # phase after which G_ema is updated (None = after all)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A family's name is its package: the config tree (conf/model/<family>.yaml) is the only registry."""
+        super().__init_subclass__(**kwargs)
+        parts = cls.__module__.split(".")
+        if parts[:2] == ["gan_zoo", "models"] and len(parts) > 3:
+            cls.family = parts[2]
 
     def __init__(
         self,
@@ -75,6 +95,9 @@ class GANModule(L.LightningModule):
         self.run_identity: dict[str, Any] = {}
         self._pending_rng_states: dict[str, Any] | None = None
         self._step_losses: dict[str, Tensor] = {}
+        self._sums: dict[str, tuple[Tensor, int]] = {}  # name -> (sum, count) of the values recorded since the last logged row
+        self._row_requested = False
+        self._last_row: tuple[float, int] | None = None  # (time, cur_nimg) of the last logged row
 
     # ---- set-up --------------------------------------------------------------------------------
 
@@ -159,17 +182,21 @@ class GANModule(L.LightningModule):
         for phase in phases:
             if step % phase.interval:
                 continue
-            optimizer = optimizers[phase.optimizer]
-            self.toggle_optimizer(optimizer)
-            loss = phase.loss(batch)
-            optimizer.zero_grad(set_to_none=True)
-            self.manual_backward(loss * phase.interval)
-            self._average_gradients(optimizer)
-            optimizer.step()
-            self.untoggle_optimizer(optimizer)
+            # Named ranges: a torch.profiler trace (benchmarks/train_step.py --profile) shows each phase's
+            # forward, backward and optimizer step, and the EMA update, as one span each.
+            with torch.profiler.record_function(f"phase/{phase.name}"):
+                optimizer = optimizers[phase.optimizer]
+                self.toggle_optimizer(optimizer)
+                loss = phase.loss(batch)
+                optimizer.zero_grad(set_to_none=True)
+                self.manual_backward(loss * phase.interval)
+                self._average_gradients(optimizer)
+                optimizer.step()
+                self.untoggle_optimizer(optimizer)
             self._step_losses[f"loss/{phase.name}"] = loss.detach()
             if phase.name == (self.ema_after_phase or phases[-1].name):
-                self.update_ema(batch["image"].shape[0] * self.world_size)
+                with torch.profiler.record_function("phase/ema"):
+                    self.update_ema(batch["image"].shape[0] * self.world_size)
         self.cur_nimg += batch["image"].shape[0] * self.world_size
         self.step_count += 1
         self.log_step()
@@ -182,10 +209,52 @@ class GANModule(L.LightningModule):
         """Record a scalar (e.g. a loss term) to log with this step."""
         self._step_losses[name] = value.detach().float().mean()
 
+    def request_log_row(self) -> None:
+        """Log a row at the end of this step whatever `log_every_n_steps` says: a callback that sends images
+        or values to the loggers at this step calls it, so they sit beside the scalars of the same moment."""
+        self._row_requested = True
+
     def log_step(self) -> None:
+        """Accumulate this step's values; every `trainer.log_every_n_steps` steps, at a requested step and at the
+        last step, send the loggers one row at step = images shown.
+
+        A row holds the mean of each value over the steps since the previous row (a lazy regulariser's
+        R1 or path-length values appear in the rows after the steps that computed them), `progress/kimg`,
+        the learning rates (`lr/<optimizer>`), wall-clock `timing/sec_per_kimg` since the previous row
+        and the process's peak memory (`memory/*`). Lightning's own per-step logging is bypassed: it
+        counts batches, not images, and only logs on its own schedule.
+        """
         values = {name: value.float() for name, value in self._step_losses.items()}
-        values["progress/kimg"] = torch.tensor(float(self.cur_nimg) / 1000.0)
-        self.log_dict(values, on_step=True, on_epoch=False, sync_dist=self.world_size > 1, batch_size=1)
+        for name, value in values.items():
+            total, count = self._sums.get(name, (torch.zeros((), device=value.device), 0))
+            self._sums[name] = (total + value, count + 1)
+        if self._trainer is None:  # a step run outside a fit (tests): nowhere to log
+            return
+        self.log_dict(values, on_step=True, on_epoch=False, logger=False, batch_size=1)  # trainer.callback_metrics
+        every = self.trainer.log_every_n_steps
+        due = (every and int(self.step_count) % every == 0) or int(self.cur_nimg) >= self.total_nimg
+        if due or self._row_requested:
+            self._log_row()
+        self._row_requested = False
+
+    def _log_row(self) -> None:
+        names = sorted(self._sums)
+        means = torch.stack([total / count for total, count in (self._sums[n] for n in names)]) if names else None
+        self._sums = {}
+        if means is not None and self.world_size > 1:
+            means = self.trainer.strategy.reduce(means, reduce_op="mean")
+        nimg = int(self.cur_nimg)
+        row: dict[str, float] = dict(zip(names, means.tolist(), strict=True)) if means is not None else {}
+        row["progress/kimg"] = nimg / 1000
+        for name, optimizer in zip(self.optimizer_names, self._optimizer_list(), strict=True):
+            row[f"lr/{name}"] = float(optimizer.param_groups[0]["lr"])
+        now = time.perf_counter()
+        if self._last_row is not None and nimg > self._last_row[1]:
+            row["timing/sec_per_kimg"] = (now - self._last_row[0]) / ((nimg - self._last_row[1]) / 1000)
+        self._last_row = (now, nimg)
+        row.update(peak_memory_gb(self.device))
+        for logger in self.loggers:
+            logger.log_metrics(row, step=nimg)
 
     def _average_gradients(self, optimizer: Any) -> None:
         if self.world_size == 1:
@@ -207,6 +276,8 @@ class GANModule(L.LightningModule):
         # and N processes then draw the same global noise. A resumed run restores its states instead.
         if self._pending_rng_states is None and int(self.cur_nimg) == 0:
             L.seed_everything(self.seed, workers=True, verbose=False)
+        self._sums, self._row_requested = {}, False
+        self._last_row = (time.perf_counter(), int(self.cur_nimg))
 
     def on_train_batch_end(self, outputs: Any, batch: Any, batch_idx: int) -> None:
         if int(self.cur_nimg) >= self.total_nimg:
@@ -231,7 +302,10 @@ class GANModule(L.LightningModule):
         beta = self.ema_beta(global_batch)
         ema_params = list(self.G_ema.parameters())
         params = [p.detach() for p in self.G.parameters()]
-        torch._foreach_lerp_(ema_params, params, 1.0 - beta)
+        if beta == 0:  # what lerp with weight 1 gives, bit for bit, in one pass instead of three
+            torch._foreach_copy_(ema_params, params)
+        else:
+            torch._foreach_lerp_(ema_params, params, 1.0 - beta)
         for b_ema, b in zip(self.G_ema.buffers(), self.G.buffers(), strict=True):
             b_ema.copy_(b)
 
@@ -241,6 +315,14 @@ class GANModule(L.LightningModule):
     def latents_from_seeds(seeds: Iterable[int], z_dim: int) -> Tensor:
         """z per seed as NVlabs draws it (numpy RandomState(seed).randn), so seeds mean the same thing."""
         return torch.from_numpy(np.stack([np.random.RandomState(s).randn(z_dim) for s in seeds])).float()
+
+    def one_hot(self, labels: Tensor | None, num_classes: int) -> Tensor | None:
+        """Class labels -> float one-hot [N, num_classes] on the module's device; None for an unconditional model (0 classes)."""
+        if not num_classes:
+            return None
+        if labels is None:
+            raise ValueError(f"this {self.family} model is conditional on {num_classes} classes: pass class labels")
+        return F.one_hot(labels.long().to(self.device), num_classes).float()
 
     def sample(self, seeds: Sequence[int], **kwargs: Any) -> Tensor:
         """uint8 images [N, C, H, W] from G_ema, one per seed, deterministic per seed and device."""

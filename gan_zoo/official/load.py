@@ -100,7 +100,9 @@ def read_official(path: str | Path, overrides: dict[str, Any] | None = None, dat
             if module.matches(data, path):
                 return module.convert(data, path, dict(overrides or {}))
     known = "; ".join(f"{f.name}: {f.description}" for f in FORMATS)
-    raise CheckpointError(f"{path} is a {container}{_describe(data)} that gan-zoo does not recognise as a gan-zoo checkpoint or an official file it reads ({known})")
+    raise CheckpointError(
+        f"{path} is a {container}{_describe(data)} that gan-zoo does not recognise as a gan-zoo checkpoint or an official file it reads ({known})"
+    )
 
 
 def _describe(data: Any) -> str:

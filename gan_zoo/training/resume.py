@@ -3,9 +3,9 @@
 from pathlib import Path
 from typing import Any
 
+from gan_zoo.checkpoints import load_checkpoint_file
 from gan_zoo.errors import CheckpointError
 from gan_zoo.models.base import GANModule
-from gan_zoo.checkpoints import load_checkpoint_file
 
 
 def resolve_ckpt_path(ckpt_path: str | None, checkpoint_dir: Path) -> Path | None:

@@ -1,15 +1,18 @@
 """Every option of every config group composes, and the objects it names can be built."""
 
+import importlib
 from pathlib import Path
 
 import pytest
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
-from hydra.utils import instantiate
+from hydra.utils import get_class, instantiate
 from omegaconf import OmegaConf
 
 from gan_zoo.config_dir import CONFIG_DIR
+from gan_zoo.models.base import GANModule
 from gan_zoo.registry import list_models
+from gan_zoo.training.build import build_trainer
 
 CONF = Path(CONFIG_DIR)
 BASE = ["model=pggan", "data=shapes", "paths.output_dir=/tmp/gan-zoo-compose"]
@@ -57,7 +60,7 @@ def test_trainer_configs_build_a_trainer_or_need_gpus(trainer):
     cfg.trainer.default_root_dir = "/tmp/gan-zoo-compose"
     if cfg.trainer.accelerator == "gpu":
         pytest.skip("needs a GPU to build")
-    trainer_obj = instantiate(cfg.trainer, logger=False)
+    trainer_obj = build_trainer(cfg, logger=False)
     assert trainer_obj.max_epochs == -1
 
 
@@ -70,8 +73,14 @@ def test_logger_configs_build(logger, tmp_path, monkeypatch):
         instantiate(entry)
 
 
-def test_model_config_files_and_registry_agree():
-    assert options("model") == list_models()
+@pytest.mark.parametrize("family", list_models())
+def test_a_model_config_names_its_family_class_and_folder(family):
+    """conf/model/<family>.yaml is the registry: its `_target_` is a GANModule in gan_zoo/models/<family>/."""
+    module_class = get_class(OmegaConf.load(CONF / "model" / f"{family}.yaml")._target_)
+    assert issubclass(module_class, GANModule)
+    assert module_class.__module__.startswith(f"gan_zoo.models.{family}.") and module_class.family == family
+    if module_class.generate_module is not None:
+        assert callable(importlib.import_module(module_class.generate_module).run)
 
 
 def test_every_yaml_knob_of_model_configs_has_a_comment():

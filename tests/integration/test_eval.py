@@ -27,7 +27,8 @@ def trained(tmp_path_factory):
 
 def _eval_args(trained, *extra: str) -> list[str]:
     return ["eval", f"ckpt={trained['run'] / 'checkpoints' / 'last.ckpt'}", f"++weights.inception={trained['weights']}",
-            f"++weights_sha256.inception={trained['digest']}", f"cache_dir={trained['root'] / 'cache'}", "batch_size=8", "num_workers=0", "sample_block=8", *extra]
+            f"++weights_sha256.inception={trained['digest']}", f"cache_dir={trained['root'] / 'cache'}",
+            "batch_size=8", "num_workers=0", "sample_block=8", *extra]
 
 
 def test_training_callback_wrote_the_value_with_its_card(trained):
@@ -57,7 +58,9 @@ def test_eval_bad_inputs_are_one_line_errors(trained, tmp_path):
     assert "vgg16-397923af.pth" in missing.stderr and str(tmp_path / "torch" / "hub" / "checkpoints") in missing.stderr
     ppl = run_cli_in_process(*_eval_args(trained, "metrics=[ppl2_wend]"), cwd=tmp_path, check=False)
     assert ppl.returncode == 2 and "ppl2_wend needs a generator with a mapping/synthesis split" in ppl.stderr and "'pggan'" in ppl.stderr
-    few = run_cli_in_process(*_eval_args(trained, "metrics=[fid5k]", "data=shapes", "data.resolution=16", "data.dataset.num_images=100"), cwd=tmp_path, check=False)
+    few = run_cli_in_process(
+        *_eval_args(trained, "metrics=[fid5k]", "data=shapes", "data.resolution=16", "data.dataset.num_images=100"), cwd=tmp_path, check=False
+    )
     assert few.returncode == 2 and "fid5k needs 5,000 real images, but the data set has 100" in few.stderr
     unknown = run_cli_in_process(*_eval_args(trained, "metrics=[fdi50k]"), cwd=tmp_path, check=False)
     assert unknown.returncode == 2 and "unknown metric name 'fdi50k'" in unknown.stderr

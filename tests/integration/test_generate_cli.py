@@ -1,8 +1,8 @@
 """`gan-zoo generate` through the real CLI on the checkpoints of the PGGAN and StyleGAN2 smoke runs."""
 
+import numpy as np
 import pytest
 from PIL import Image
-import numpy as np
 
 from tests.conftest import run_cli, run_cli_in_process
 

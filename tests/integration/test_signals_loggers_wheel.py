@@ -47,13 +47,14 @@ def test_wandb_offline_run_keeps_its_id_across_resume_and_csv_runs_never_import_
     assert first == second
     assert any(first in p.name for p in run.rglob("offline-run-*"))
 
+    overrides = [*QUICK, "total_kimg=0.05", "callbacks=none", "logger=many", "paths.output_dir=" + str(tmp_path / "probe")]
     probe = (
         "import sys\n"
         "from hydra import compose, initialize_config_dir\n"
         "from gan_zoo.config_dir import CONFIG_DIR\n"
         "from gan_zoo.train import train\n"
         "with initialize_config_dir(config_dir=CONFIG_DIR, version_base='1.3'):\n"
-        f"    cfg = compose('train', overrides={[*QUICK, 'total_kimg=0.05', 'callbacks=none', 'logger=many', 'paths.output_dir=' + str(tmp_path / 'probe')]!r})\n"
+        f"    cfg = compose('train', overrides={overrides!r})\n"
         "train(cfg)\n"
         "assert 'wandb' not in sys.modules, 'wandb was imported'\n"
         "print('ok')\n"

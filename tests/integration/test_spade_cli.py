@@ -11,9 +11,9 @@ from PIL import Image
 
 from gan_zoo.checkpoints import load_module
 from gan_zoo.data import ShapesDataset
-from gan_zoo.models.spade.generate import read_style
 from gan_zoo.metrics.segmentation import ShapesSegmenter, confusion_matrix, miou_and_accuracy
-from tests.conftest import run_cli, run_cli_in_process
+from gan_zoo.models.spade.generate import read_style
+from tests.conftest import run_cli_in_process
 
 pytestmark = pytest.mark.slow
 

@@ -41,10 +41,14 @@ def test_train_then_generate_latent_reference_and_interpolate(tmp_path):
     assert np.asarray(Image.open(tmp_path / "refs/reference.png")).shape == ((1 + 3) * 32, (1 + 3) * 32, 3)
     assert (tmp_path / "refs/img2_ref2_img1.png").is_file()  # reference 2 = ref/cross/img1.png
 
-    run_cli_in_process("generate", f"ckpt={ckpt}", "mode=interpolate", f"src={tmp_path / 'src'}", "domain=1", "seeds=[0,1]", "frames=3", "outdir=walk", cwd=tmp_path)
+    run_cli_in_process(
+        "generate", f"ckpt={ckpt}", "mode=interpolate", f"src={tmp_path / 'src'}", "domain=1", "seeds=[0,1]", "frames=3", "outdir=walk", cwd=tmp_path
+    )
     assert len(list((tmp_path / "walk").glob("frame*.png"))) == 3 and (tmp_path / "walk/interpolation.gif").is_file()
 
-    unknown = run_cli_in_process("generate", f"ckpt={ckpt}", "mode=reference", f"src={tmp_path / 'src'}", f"ref={tmp_path / 'src'}", "outdir=x", cwd=tmp_path, check=False)
+    unknown = run_cli_in_process(
+        "generate", f"ckpt={ckpt}", "mode=reference", f"src={tmp_path / 'src'}", f"ref={tmp_path / 'src'}", "outdir=x", cwd=tmp_path, check=False
+    )
     assert unknown.returncode == 2 and "pass domain=NAME_OR_INDEX" in unknown.stderr
     bad = run_cli_in_process("generate", f"ckpt={ckpt}", "mode=latent", f"src={tmp_path / 'src'}", "domain=triangle", "outdir=y", cwd=tmp_path, check=False)
     assert bad.returncode == 2 and "circle, cross or an index 0..1" in bad.stderr

@@ -5,9 +5,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from data_sources import encoded, smooth_image, write_tree
+from PIL import Image
 
 
 def _map(values: np.ndarray) -> Image.Image:

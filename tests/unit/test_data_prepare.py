@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from data_sources import encoded, smooth_image, write_cifar10, write_lmdb, write_mnist, write_tree, write_zip, zip_images
 from PIL import Image
 
-from data_sources import encoded, smooth_image, write_cifar10, write_lmdb, write_mnist, write_tree, write_zip, zip_images
 from gan_zoo.data import DataError, ImageFolderDataset
 from gan_zoo.data.prepare import crops, prepare_dataset
 from gan_zoo.data.prepare import run as prepare_run
@@ -171,7 +171,15 @@ def test_existing_dest_is_refused_unless_overwrite(tmp_path):
 
 
 def _folder_with_a_bad_file(root: Path) -> None:
-    write_tree(root, {"a.png": smooth_image(8, 8, 0), "b.png": b"\x89PNG\r\n\x1a\n not really", "c.png": smooth_image(8, 8, 1), "d.jpg": encoded(smooth_image(8, 8, 2), "jpeg")[:40]})
+    write_tree(
+        root,
+        {
+            "a.png": smooth_image(8, 8, 0),
+            "b.png": b"\x89PNG\r\n\x1a\n not really",
+            "c.png": smooth_image(8, 8, 1),
+            "d.jpg": encoded(smooth_image(8, 8, 2), "jpeg")[:40],
+        },
+    )
 
 
 def test_a_bad_image_stops_the_run_naming_it_and_leaves_no_dest(tmp_path):

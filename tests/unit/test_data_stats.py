@@ -1,12 +1,12 @@
 """`gan-zoo data stats`: real statistics computed once into the cache that training and `gan-zoo eval` read."""
 
 import pytest
-
 from data_sources import write_cifar10
+from metrics_support import TinyModule, write_inception_weights
+
 from gan_zoo.data import ImageFolderDataset
 from gan_zoo.data.prepare import prepare_dataset
 from gan_zoo.metrics import MetricEvaluator, MetricOptions
-from metrics_support import TinyModule, write_inception_weights
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,8 @@ from torch import nn
 
 from gan_zoo.errors import ConfigError
 from gan_zoo.generate.images import generate_images
-from gan_zoo.generate.interpolate import generate_interpolation, path_positions, slerp
-from gan_zoo.generate.style_mixing import generate_style_mixing, mix_styles
+from gan_zoo.generate.interpolate import generate_interpolation, path_positions, slerp_latents
+from gan_zoo.generate.style_mixing import generate_style_mixing, mixing_grid_styles
 from gan_zoo.models.base import GANModule
 from gan_zoo.sampling.output import OutputDir
 from gan_zoo.sampling.seeds import parse_int_list
@@ -57,9 +57,9 @@ def test_seed_lists_parse_ranges_commas_and_lists():
             parse_int_list(bad, "seeds")
 
 
-def test_mix_styles_takes_exactly_the_listed_layers_from_the_columns():
+def test_mixing_grid_styles_takes_exactly_the_listed_layers_from_the_columns():
     rows, cols = torch.zeros(2, 4, 3), torch.ones(3, 4, 3)
-    mixed = mix_styles(rows, cols, [1, 2])
+    mixed = mixing_grid_styles(rows, cols, [1, 2])
     assert mixed.shape == (2, 3, 4, 3)
     assert mixed[:, :, [1, 2]].eq(1).all() and mixed[:, :, [0, 3]].eq(0).all()
 
@@ -104,7 +104,7 @@ def test_existing_files_are_not_overwritten_unless_asked(tmp_path):
 def test_interpolation_path_hits_every_seed_and_writes_a_gif(tmp_path):
     assert path_positions(3, 5) == [(0, 0.0), (0, 0.5), (1, 0.0), (1, 0.5), (1, 1.0)]
     a, b = torch.randn(2, 8), torch.randn(2, 8)
-    assert torch.allclose(slerp(a, b, torch.zeros(2, 1)), a, atol=1e-6) and torch.allclose(slerp(a, b, torch.ones(2, 1)), b, atol=1e-5)
+    assert torch.allclose(slerp_latents(a, b, torch.zeros(2, 1)), a, atol=1e-6) and torch.allclose(slerp_latents(a, b, torch.ones(2, 1)), b, atol=1e-5)
     module = TinyStyleModule()
     frames, notes = generate_interpolation(module, [0, 1, 2], 5, "w", 10, OPTIONS, OutputDir(tmp_path, overwrite=False))
     first = generate_images(module, [0], OPTIONS, OutputDir(tmp_path / "first", overwrite=False))

@@ -156,7 +156,9 @@ def test_the_scan_sees_lazy_relative_and_importlib_imports_and_loops(tmp_path) -
     (root / "models" / "fam" / "gen.py").write_text("def run():\n    from gan_zoo.generate.output import x\n")
     (root / "models" / "fam" / "ev.py").write_text("import importlib\nimportlib.import_module('gan_zoo.eval')\n")
     (root / "metrics" / "a.py").write_text("from .b import y\n")
-    (root / "metrics" / "b.py").write_text("from gan_zoo.metrics import a\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from gan_zoo.metrics import c\n")
+    (root / "metrics" / "b.py").write_text(
+        "from gan_zoo.metrics import a\nfrom typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from gan_zoo.metrics import c\n"
+    )
     (root / "metrics" / "c.py").write_text("from gan_zoo.metrics.b import y\n")
     every, load_time = import_graph(root)
     assert upward_imports(every) == ["gan_zoo.models.fam.ev -> gan_zoo.eval", "gan_zoo.models.fam.gen -> gan_zoo.generate.output"]

@@ -8,11 +8,11 @@ import pytest
 import torch
 from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
+from metrics_support import LinearStyleModule, pixel_distance, shapes
 
 from gan_zoo.callbacks import KimgCheckpoint, MetricsCallback
 from gan_zoo.config_dir import CONFIG_DIR
 from gan_zoo.metrics import MetricError
-from metrics_support import LinearStyleModule, pixel_distance, shapes
 
 
 class _Logger:
@@ -53,7 +53,7 @@ def test_values_best_jsonl_and_best_checkpoint(tmp_path, monkeypatch):
     assert second["metrics/ppl2_wend20"] == pytest.approx(4 * first["metrics/ppl2_wend20"], rel=1e-2)
     assert second["metrics/ppl2_wend20_best"] == first["metrics/ppl2_wend20"] and second["progress/kimg"] == 2.0
     assert saved == [tmp_path / "checkpoints" / "best.ckpt"] and checkpoint.best_value == first["metrics/ppl2_wend20"]
-    assert [step for _, step in logger.logged] == [7, 7]
+    assert [step for _, step in logger.logged] == [1000, 2000]  # images shown, the step of every logged row
     lines = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
     assert [line["kimg"] for line in lines] == [1.0, 2.0] and lines[0]["card"]["metric"] == "ppl2_wend20"
     assert callback.state_dict() == {"best": {"ppl2_wend20": first["metrics/ppl2_wend20"]}}

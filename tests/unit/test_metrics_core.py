@@ -6,6 +6,7 @@ import logging
 import numpy as np
 import pytest
 import torch
+from metrics_support import shapes
 
 from gan_zoo.metrics import WeightsError, parse_metric
 from gan_zoo.metrics import weights as weight_files
@@ -18,8 +19,6 @@ from gan_zoo.metrics.fingerprint import dataset_fingerprint
 from gan_zoo.metrics.frechet import frechet_distance, frechet_distance_to_features, mean_cov
 from gan_zoo.metrics.tf_resize import tf1_resize_bilinear
 from gan_zoo.registry import list_metrics
-from metrics_support import shapes
-
 
 
 def test_reference_names_parse_to_their_protocols():

@@ -7,10 +7,10 @@ import pytest
 import torch
 import torch.distributed as dist
 import torch.multiprocessing as mp
+from metrics_support import TinyModule, shapes, write_inception_weights
 
 from gan_zoo.metrics import MetricError, MetricEvaluator, MetricOptions, WeightsError
 from gan_zoo.metrics import weights as weight_files
-from metrics_support import TinyModule, shapes, write_inception_weights
 
 
 @pytest.fixture(scope="module")
@@ -86,3 +86,15 @@ def test_rfid_is_identical_across_runs_and_across_one_or_two_processes(tmp_path)
     out = str(tmp_path / "rfid")
     mp.start_processes(_rfid_worker, args=(2, _free_port(), out), nprocs=2, start_method="spawn")
     assert torch.load(f"{out}.0") == torch.load(f"{out}.1") == first.value
+
+
+def test_progress_shows_each_stage_with_images_of_total(inception, tmp_path, capsys):
+    module, dataset = TinyModule(), shapes(6)
+    MetricEvaluator(["fid4"], _options(inception, tmp_path, progress=True)).evaluate(module, dataset)
+    first = capsys.readouterr().err
+    assert "reals (inception features, not cached)" in first and "4/4" in first
+    assert "fakes (inception features)" in first
+    MetricEvaluator(["fid4"], _options(inception, tmp_path, progress=True)).evaluate(module, dataset)
+    assert "reals (inception features): 4 images, from the cache" in capsys.readouterr().err
+    MetricEvaluator(["fid4"], _options(inception, tmp_path)).evaluate(module, dataset)
+    assert capsys.readouterr().err == "", "no bars unless asked for (the training callback)"

@@ -5,12 +5,12 @@ import json
 import numpy as np
 import pytest
 import torch
+from metrics_support import TinyModule, shapes
 from torch import Tensor, nn
 
 from gan_zoo.metrics import MetricEvaluator, MetricOptions, WeightsError, parse_metric
 from gan_zoo.metrics.attribute_classifiers import AttributeClassifiers, celebahq_filename, load_attribute_classifiers
 from gan_zoo.metrics.linear_separability import conditional_entropy_bits, downsample_for_classifier, separability_score
-from metrics_support import TinyModule, shapes
 
 BLOCK = 50
 
@@ -142,7 +142,7 @@ def _train_classifiers(folder) -> dict[str, float]:
     for name, y in targets.items():
         net = TinyAttributeNet()
         optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
-        for step in range(200):
+        for _ in range(200):
             index = torch.randint(0, 640, (64,))
             # positive logit = class 0 (NVIDIA's convention), so the target of "has the attribute" is a negative logit
             loss = nn.functional.binary_cross_entropy_with_logits(-net(images[index])[:, 0], y[index])

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import torch
 import torch.nn.functional as F
+from metrics_support import LinearStyleModule, shapes
 from torch import Tensor, nn
 
 from gan_zoo.metrics import MetricEvaluator, MetricOptions, weights
 from gan_zoo.metrics.errors import WeightsError
 from gan_zoo.metrics.nvidia_vgg16 import NvidiaLPIPS
-from metrics_support import LinearStyleModule, shapes
 
 
 class NvidiaStyleVGG(nn.Module):

@@ -18,13 +18,13 @@ accounts for them:
 import numpy as np
 import pytest
 import torch
+from metrics_support import write_inception_weights
 from torch import nn
 
 from gan_zoo.metrics.extractors import InceptionFeatures
 from gan_zoo.metrics.frechet import frechet_distance_to_features, mean_cov
 from gan_zoo.metrics.inception_score import inception_score
 from gan_zoo.metrics.kid import kernel_inception_distance
-from metrics_support import write_inception_weights
 
 N = 10  # images per set: enough for non-trivial statistics, few enough for a CPU test
 

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 import torch
+from metrics_support import LinearStyleModule, TinyModule, pixel_distance, shapes
 
 from gan_zoo.metrics import MetricEvaluator, MetricNotApplicable, MetricOptions
-from gan_zoo.metrics.ppl import block_generator, crop_and_downsample, draw_pairs, slerp
-from metrics_support import LinearStyleModule, TinyModule, pixel_distance, shapes
+from gan_zoo.metrics.ppl import block_generator, crop_and_downsample, draw_pairs, slerp_unit
 
 BLOCK = 50
 
@@ -68,9 +68,9 @@ def test_ppl_zfull_with_crop_equals_the_hand_value():
 
 def test_slerp_stays_on_the_sphere_between_its_ends():
     a, b = torch.randn(5, 8, dtype=torch.float64), torch.randn(5, 8, dtype=torch.float64)
-    assert torch.allclose(slerp(a, b, torch.zeros(5, dtype=torch.float64)), a / a.norm(dim=1, keepdim=True))
-    assert torch.allclose(slerp(a, b, torch.ones(5, dtype=torch.float64)), b / b.norm(dim=1, keepdim=True))
-    assert torch.allclose(slerp(a, b, torch.full((5,), 0.3, dtype=torch.float64)).norm(dim=1), torch.ones(5, dtype=torch.float64))
+    assert torch.allclose(slerp_unit(a, b, torch.zeros(5, dtype=torch.float64)), a / a.norm(dim=1, keepdim=True))
+    assert torch.allclose(slerp_unit(a, b, torch.ones(5, dtype=torch.float64)), b / b.norm(dim=1, keepdim=True))
+    assert torch.allclose(slerp_unit(a, b, torch.full((5,), 0.3, dtype=torch.float64)).norm(dim=1), torch.ones(5, dtype=torch.float64))
 
 
 def test_large_images_are_box_downsampled_to_256_and_grey_becomes_rgb():

@@ -1,11 +1,11 @@
 """PPL re-draws the constant noise maps per sample block, as NVIDIA re-draws them per batch."""
 
 import torch
+from metrics_support import LinearStyleG, LinearStyleModule, pixel_distance, shapes
 from torch import Tensor, nn
 
 from gan_zoo.metrics import MetricEvaluator, MetricOptions
 from gan_zoo.metrics.ppl_interface import redrawn_noise
-from metrics_support import LinearStyleG, LinearStyleModule, pixel_distance, shapes
 
 
 class NoisySynthesis(nn.Module):

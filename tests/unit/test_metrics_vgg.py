@@ -8,11 +8,11 @@ adds its eps inside the square root of the channel norm, LPIPS/gan-zoo outside (
 
 import pytest
 import torch
+from metrics_support import write_vgg16_weights
 
 from gan_zoo.metrics.extractors import VGG16Features
 from gan_zoo.metrics.lpips import LPIPSVGG
 from gan_zoo.metrics.precision_recall import precision_recall
-from metrics_support import write_vgg16_weights
 
 
 @pytest.fixture(scope="module")

@@ -51,7 +51,7 @@ def write_opt_txt(path: Path, options: dict) -> None:
     lines = []
     for key, value in sorted(options.items()):
         comment = f"\t[default: {DEFAULTS_SHOWN[key]}]" if key in DEFAULTS_SHOWN and DEFAULTS_SHOWN[key] != value else ""
-        lines.append("{:>25}: {:<30}{}\n".format(key, str(value), comment))
+        lines.append(f"{key:>25}: {str(value):<30}{comment}\n")
     path.write_text("".join(lines))
 
 

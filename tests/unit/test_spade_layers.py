@@ -5,7 +5,9 @@ import torch
 from torch import nn
 
 from gan_zoo.layers.spade_norm import SPADE, ParamFreeSyncBatchNorm
+from gan_zoo.models.spade.resblock import SPADEResnetBlock
 from gan_zoo.models.spade.semantics import instance_edges, semantic_input
+from gan_zoo.models.spade.spectral import maybe_spectral
 
 
 @pytest.fixture(autouse=True)
@@ -125,3 +127,42 @@ def test_semantic_input_one_hot_plus_edges_and_out_of_range_labels() -> None:
     assert torch.equal(semantics[0, :3].argmax(0), segmap[0]) and torch.equal(semantics[0, :3].sum(0), torch.ones(2, 2))
     with pytest.raises(ValueError, match="value 3, outside the model's 3 labels"):
         semantic_input(segmap + 1, 3)
+
+
+def _block_one_spade_at_a_time(block: SPADEResnetBlock, x: torch.Tensor, seg: torch.Tensor) -> torch.Tensor:
+    """The official ResBlk's forward: each SPADE runs its own shared conv on the resized label map."""
+    x_s = block.conv_s(block.norm_s(x, seg)) if block.learned_shortcut else x
+    dx = block.conv_0(nn.functional.leaky_relu(block.norm_0(x, seg), 0.2))
+    return x_s + block.conv_1(nn.functional.leaky_relu(block.norm_1(dx, seg), 0.2))
+
+
+@pytest.mark.parametrize("fin, fout", [(8, 8), (8, 4)])
+def test_resblock_with_its_shared_convs_as_one_equals_the_official_forward_bit_for_bit(fin, fout) -> None:
+    blocks = [SPADEResnetBlock(fin, fout, semantic_nc=5, spade_hidden=6) for _ in range(2)]
+    blocks[1].load_state_dict(blocks[0].state_dict())
+    seg = semantic_input(torch.randint(0, 5, (2, 16, 16)), 5)
+    x = torch.randn(2, fin, 8, 8)
+    outs = [blocks[0](x, seg), _block_one_spade_at_a_time(blocks[1], x, seg)]
+    assert torch.equal(outs[0], outs[1])
+    for out in outs:
+        out.square().mean().backward()
+    for (name, a), b in zip(blocks[0].named_parameters(), blocks[1].parameters(), strict=True):
+        assert torch.equal(a.grad, b.grad), name
+    for (name, a), b in zip(blocks[0].state_dict().items(), blocks[1].state_dict().values(), strict=True):
+        assert torch.equal(a, b), name  # running statistics and power-iteration vectors
+
+
+def test_spectral_norm_with_the_fused_backward_is_torchs_forward_and_gradient() -> None:
+    convs = [maybe_spectral(nn.Conv2d(6, 5, 3), True), maybe_spectral(nn.Conv2d(6, 5, 3), True, fused_backward=True)]
+    convs[1].load_state_dict(convs[0].state_dict())
+    assert list(convs[1].state_dict()) == ["bias", "weight_orig", "weight_u", "weight_v"]
+    x = torch.randn(2, 6, 7, 7)
+    for _ in range(2):  # a power iteration per training forward, as torch's
+        outs = [conv(x) for conv in convs]
+        assert torch.equal(outs[0], outs[1]) and torch.equal(convs[0].weight_u, convs[1].weight_u)
+        for conv, out in zip(convs, outs, strict=True):
+            conv.zero_grad()
+            (out * torch.arange(out.numel()).reshape(out.shape).sin()).sum().backward()
+        assert torch.allclose(convs[0].weight_orig.grad, convs[1].weight_orig.grad, rtol=1e-5, atol=1e-7)
+    with torch.no_grad():
+        assert torch.equal(convs[0].eval()(x), convs[1].eval()(x))

@@ -13,7 +13,6 @@ from gan_zoo.errors import ConfigError
 from gan_zoo.models.spade.generator import SPADEGenerator
 from gan_zoo.models.spade.module import SPADEModule
 from gan_zoo.models.spade.schedule import epoch_lr, lr_factor
-from gan_zoo.registry import model_class
 from gan_zoo.summary import summarize
 
 # Official trainable parameter counts, computed by building NVlabs/SPADE `models/networks/generator.py` SPADEGenerator,
@@ -101,7 +100,6 @@ def test_non_square_module_trains_and_evaluates_at_the_cityscapes_aspect_ratio()
 
 
 def test_registered_phases_optimizers_and_required_batch_keys() -> None:
-    assert model_class("spade") is SPADEModule
     module = tiny_module(use_vae=True, encoder_size=16)
     assert [(p.name, p.optimizer) for p in module.phases()] == [("G_main", "G"), ("D_main", "D")]
     opt_g, opt_d = module.configure_optimizers()
@@ -188,7 +186,7 @@ def test_epoch_lr_schedule_resumes_bit_exactly_from_a_checkpointed_state() -> No
     resumed = epoch_module(dataset_size=10)
     whole.cur_nimg.fill_(12)
     resumed.load_state_dict(whole.state_dict())  # cur_nimg is a buffer: the schedule's whole state
-    for index, nimg in enumerate(range(12, 30, 3), start=4):
+    for index, _nimg in enumerate(range(12, 30, 3), start=4):
         resumed.before_step(label_batch(3))
         assert [o.param_groups[0]["lr"] for o in resumed._optimizer_list()] == rates[index]  # bit for bit
         resumed.cur_nimg += 3

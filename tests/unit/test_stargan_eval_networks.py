@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 import torch
 import torchvision
+from metrics_support import write_alexnet_weights, write_tv_inception_weights
 from PIL import Image
 
 from gan_zoo.metrics import weights
 from gan_zoo.metrics.errors import WeightsError
 from gan_zoo.metrics.stargan_networks import LPIPSAlex, TorchvisionInceptionFeatures, pil_resize
-from metrics_support import write_alexnet_weights, write_tv_inception_weights
 
 
 @pytest.fixture(scope="module")

@@ -158,7 +158,9 @@ def test_missing_or_foreign_files_are_refused_with_what_to_do(tmp_path) -> None:
     with pytest.raises(ConfigError, match=rf"{missing} does not exist.*official wing.ckpt of the StarGAN v2 release"):
         load_face_masker(str(missing), cpu)
     foreign = write_official_format(tmp_path / "other.ckpt", {"features.0.weight": torch.zeros(3)})
-    with pytest.raises(ConfigError, match=rf"{foreign} is not the StarGAN v2 FAN: 281 of its 281 tensors are missing \(first: conv1.conv.weight.*model.w_hpf=0"):
+    with pytest.raises(
+        ConfigError, match=rf"{foreign} is not the StarGAN v2 FAN: 281 of its 281 tensors are missing \(first: conv1.conv.weight.*model.w_hpf=0"
+    ):
         load_face_masker(str(foreign), cpu)
     state = random_fan().state_dict()
     state["l0.weight"] = torch.zeros(69, 256, 1, 1)  # a 68-landmark head

@@ -6,14 +6,10 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from gan_zoo.losses.logistic import logistic_discriminator_loss, logistic_generator_loss
+from gan_zoo.losses.path_length import path_length_penalty, path_lengths
+from gan_zoo.losses.r1 import r1_penalty
 from gan_zoo.models.stylegan2.auto import auto_hyperparameters
-from gan_zoo.models.stylegan2.loss import (
-    discriminator_logistic_loss,
-    generator_logistic_loss,
-    path_length_penalty,
-    path_lengths,
-    r1_penalty,
-)
 
 
 @pytest.fixture(autouse=True)
@@ -23,12 +19,12 @@ def _seed() -> None:
 
 def test_logistic_losses() -> None:
     real, fake = torch.tensor([0.5, -1.0]), torch.tensor([2.0, -0.3])
-    torch.testing.assert_close(generator_logistic_loss(fake), -torch.log(torch.sigmoid(fake)))
+    torch.testing.assert_close(logistic_generator_loss(fake), -torch.log(torch.sigmoid(fake)))
     expected = -torch.log(1 - torch.sigmoid(fake)) - torch.log(torch.sigmoid(real))
-    torch.testing.assert_close(discriminator_logistic_loss(real, fake), expected)
-    torch.testing.assert_close(discriminator_logistic_loss(None, fake), F.softplus(fake))
+    torch.testing.assert_close(logistic_discriminator_loss(real, fake), expected)
+    torch.testing.assert_close(logistic_discriminator_loss(None, fake), F.softplus(fake))
     with pytest.raises(ValueError):
-        discriminator_logistic_loss(None, None)
+        logistic_discriminator_loss(None, None)
 
 
 def test_r1_penalty_equals_the_hand_computed_gradient_norm() -> None:

@@ -4,10 +4,11 @@ import pytest
 import torch
 from torch import nn
 
+from gan_zoo.layers.style_mixing import crossover_styles
 from gan_zoo.models.stylegan2.discriminator import Discriminator
 from gan_zoo.models.stylegan2.generator import Generator
 from gan_zoo.models.stylegan2.mapping import MappingNetwork
-from gan_zoo.models.stylegan2.style_mixing import draw_cutoff, mix_styles
+from gan_zoo.models.stylegan2.style_mixing import draw_cutoff
 
 TINY = {"channel_base": 256, "channel_max": 16}  # 16 channels up to 16 px, 8 at 32 px
 
@@ -181,13 +182,13 @@ def test_style_mixing_switches_at_the_chosen_layer() -> None:
     G = tiny_generator().eval()
     ws1, ws2 = G.mapping(torch.randn(3, 8)), G.mapping(torch.randn(3, 8))
     for cutoff in range(1, G.num_ws):
-        mixed = mix_styles(ws1, ws2, cutoff)
+        mixed = crossover_styles(ws1, ws2, cutoff)
         torch.testing.assert_close(mixed[:, :cutoff], ws1[:, :cutoff])
         torch.testing.assert_close(mixed[:, cutoff:], ws2[:, cutoff:])
     # through the network: with the same noise, only layers from the cutoff on change the image
-    a = G.synthesis(mix_styles(ws1, ws2, G.num_ws), noise_mode="const")
+    a = G.synthesis(crossover_styles(ws1, ws2, G.num_ws), noise_mode="const")
     torch.testing.assert_close(a, G.synthesis(ws1, noise_mode="const"))
-    assert not torch.allclose(G.synthesis(mix_styles(ws1, ws2, 3), noise_mode="const"), a)
+    assert not torch.allclose(G.synthesis(crossover_styles(ws1, ws2, 3), noise_mode="const"), a)
 
 
 def test_cutoff_draws() -> None:

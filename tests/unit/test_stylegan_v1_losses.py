@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from gan_zoo.models.stylegan.losses import logistic_discriminator_loss, logistic_generator_loss, r1_of, r1_penalty
+from gan_zoo.losses.logistic import logistic_discriminator_loss, logistic_generator_loss
+from gan_zoo.losses.r1 import r1_of, r1_penalty
 
 
 def test_logistic_losses_by_hand() -> None:

@@ -7,8 +7,9 @@ import pytest
 import torch
 from torch import nn
 
+from gan_zoo.layers.style_mixing import crossover_styles
 from gan_zoo.models.stylegan.networks import StyleGANDiscriminator, StyleGANGenerator
-from gan_zoo.models.stylegan.styles import mix_styles, truncate
+from gan_zoo.models.stylegan.styles import truncate
 
 # Channels 16, 16, 16, 8 at 4, 8, 16, 32 px; a 2-layer 16-wide mapping.
 TINY_G = {"z_dim": 16, "w_dim": 16, "mapping_layers": 2, "mapping_fmaps": 16, "fmap_base": 64, "fmap_max": 16}
@@ -102,12 +103,12 @@ def test_w_avg_tracking_is_a_lerp_with_beta() -> None:
 @pytest.mark.parametrize("cutoff", [1, 3, 7])
 def test_style_mixing_switches_at_the_chosen_layer(cutoff: int) -> None:
     ws, ws2 = torch.zeros(2, 8, 4), torch.ones(2, 8, 4)
-    mixed = mix_styles(ws, ws2, cutoff)
+    mixed = crossover_styles(ws, ws2, cutoff)
     assert mixed[:, :cutoff].eq(0).all() and mixed[:, cutoff:].eq(1).all()
-    assert torch.equal(mix_styles(ws, ws2, torch.tensor(cutoff)), mixed)
-    assert torch.equal(mix_styles(ws, ws2, 8), ws)
+    assert torch.equal(crossover_styles(ws, ws2, torch.tensor(cutoff)), mixed)
+    assert torch.equal(crossover_styles(ws, ws2, 8), ws)
     with pytest.raises(ValueError, match="crossover"):
-        mix_styles(ws, ws2, 9)
+        crossover_styles(ws, ws2, 9)
 
 
 def test_mixed_styles_change_only_the_layers_after_the_crossover() -> None:
@@ -118,8 +119,8 @@ def test_mixed_styles_change_only_the_layers_after_the_crossover() -> None:
                 epilogue.adain.affine.weight.mul_(3)
     ws, ws2 = G.mapping(torch.randn(1, 16)), G.mapping(torch.randn(1, 16))
     base = G.synthesis(ws, noise_mode="const", lod=0)
-    fine = G.synthesis(mix_styles(ws, ws2, G.num_ws - 1), noise_mode="const", lod=0)
-    coarse = G.synthesis(mix_styles(ws, ws2, 1), noise_mode="const", lod=0)
+    fine = G.synthesis(crossover_styles(ws, ws2, G.num_ws - 1), noise_mode="const", lod=0)
+    coarse = G.synthesis(crossover_styles(ws, ws2, 1), noise_mode="const", lod=0)
     assert not torch.allclose(base, fine) and not torch.allclose(base, coarse)
     assert (fine - base).abs().mean() < (coarse - base).abs().mean()  # the last style only touches 32x32 detail
 

@@ -9,10 +9,10 @@ from torch import nn
 
 from gan_zoo.errors import ConfigError
 from gan_zoo.layers.filtered_lrelu import filtered_lrelu
+from gan_zoo.models.stylegan3.synthesis_layer import modulated_conv2d_sg3
 from gan_zoo.models.stylegan_xl.generator import StyleGANXLGenerator
 from gan_zoo.models.stylegan_xl.mapping import MappingNetwork
 from gan_zoo.models.stylegan_xl.superres import build_generator, grow_from_state_dict, grow_generator, train_head_only
-from gan_zoo.models.stylegan3.synthesis_layer import modulated_conv2d_sg3
 
 # Small behaviour-test generators: 32 channels everywhere, 6 layers, w 32, z 16.
 TINY = dict(z_dim=16, w_dim=32, channel_base=2048, channel_max=32, num_layers=6)

@@ -40,7 +40,9 @@ def parse_size(resolution: int | str | None, transform: str) -> tuple[int, int] 
     if min(size) < 1:
         raise ValueError(f"resolution={resolution} must be positive")
     if transform != "center-crop-wide" and size[0] != size[1]:
-        raise ValueError(f"resolution={resolution} is not square; the zip holds square images (use transform=center-crop-wide for a wide band in a square canvas)")
+        raise ValueError(
+            f"resolution={resolution} is not square; the zip holds square images (use transform=center-crop-wide for a wide band in a square canvas)"
+        )
     return size
 
 

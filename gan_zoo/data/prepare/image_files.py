@@ -90,7 +90,9 @@ class ImageFilesSource:
         self.labels, self.class_names = self._labels(labels, LABELS_FILE in everything)
         self.num_classes = len(self.class_names) if self.class_names else (max(self.labels) + 1 if self.labels else 0)
         where = f"{path}" + (f" ({self.root.rstrip('/')})" if self.root else "")
-        classes = f"{self.num_classes} classes" + (f" from its folders {self.class_names[0]} .. {self.class_names[-1]}" if self.class_names else " from dataset.json")
+        classes = f"{self.num_classes} classes" + (
+            f" from its folders {self.class_names[0]} .. {self.class_names[-1]}" if self.class_names else " from dataset.json"
+        )
         self.description = f"images in {where}: {len(self.names):,} files, {classes if self.labels else 'no labels'}"
 
     def _labels(self, mode: str, has_json: bool) -> tuple[list[int] | None, list[str]]:
@@ -101,7 +103,9 @@ class ImageFilesSource:
         folders = _classes_of(self.names, self.root)
         if mode == "folders" and folders is None:
             loose = next(name for name in self.names if "/" not in name[len(self.root) :])
-            raise DataError(f"labels=folders but {self.files.where(loose)} is not inside a class folder; move every image into its class's folder or pass labels=none")
+            raise DataError(
+                f"labels=folders but {self.files.where(loose)} is not inside a class folder; move every image into its class's folder or pass labels=none"
+            )
         if folders is None:
             return None, []
         names = sorted(set(folders))

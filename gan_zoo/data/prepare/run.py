@@ -100,7 +100,10 @@ def prepare_dataset(
                 _write(record, outcome, writer, result, skip_bad)
             bar.update(len(outcomes))
         if writer.count == 0:  # raised inside the writer's block, so no empty zip is published
-            raise DataError(f"no image of {source} was written ({result.dropped} dropped by transform={transform}, {len(result.skipped)} unreadable); check resolution= and transform=")
+            raise DataError(
+                f"no image of {source} was written ({result.dropped} dropped by transform={transform}, {len(result.skipped)} unreadable); "
+                "check resolution= and transform="
+            )
     result.written = writer.count
     result.num_classes = max(label for _, label in writer.labels) + 1 if all(label is not None for _, label in writer.labels) else 0
     result.seconds = time.perf_counter() - start
@@ -110,7 +113,9 @@ def prepare_dataset(
 def _write(record: Record, outcome: Outcome, writer: AtomicZipWriter, result: PrepareResult, skip_bad: bool) -> None:
     if outcome.problem is not None:
         if not skip_bad:
-            raise DataError(f"{record.where} is not a readable image ({outcome.problem}); replace or delete it, or pass skip_bad=true to skip unreadable images")
+            raise DataError(
+                f"{record.where} is not a readable image ({outcome.problem}); replace or delete it, or pass skip_bad=true to skip unreadable images"
+            )
         result.skipped.append((record.where, outcome.problem))
         return
     if outcome.png is None:
@@ -120,8 +125,14 @@ def _write(record: Record, outcome: Outcome, writer: AtomicZipWriter, result: Pr
     width, height = outcome.size
     if result.size is None:
         if width != height:
-            raise DataError(f"{record.where} is {width}x{height}; the zip holds square images: pass resolution=N with transform=center-crop (crops to a square) or transform=none (stretches)")
+            raise DataError(
+                f"{record.where} is {width}x{height}; the zip holds square images: "
+                "pass resolution=N with transform=center-crop (crops to a square) or transform=none (stretches)"
+            )
         result.size = outcome.size
     elif outcome.size != result.size:
-        raise DataError(f"{record.where} is {width}x{height} but the images before it are {result.size[0]}x{result.size[1]}; pass resolution=N so every image gets one size")
+        raise DataError(
+            f"{record.where} is {width}x{height} but the images before it are {result.size[0]}x{result.size[1]}; "
+            "pass resolution=N so every image gets one size"
+        )
     writer.add(outcome.png, record.label)

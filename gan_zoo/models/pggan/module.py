@@ -10,19 +10,17 @@ begins or ends its fade-in.
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gan_zoo.data.transforms import to_uint8
 from gan_zoo.layers.resample import upscale_nearest
 from gan_zoo.losses.auxiliary_classifier import auxiliary_classifier_loss
 from gan_zoo.losses.wgan_gp import drift_penalty, gradient_penalty, wgan_discriminator_loss, wgan_generator_loss
-from gan_zoo.models.base import GANModule, Phase
+from gan_zoo.models.base import GANModule, Phase, cycled_labels
 from gan_zoo.models.pggan.growing import ProgressiveGrowing
 from gan_zoo.models.pggan.networks import PGGANDiscriminator, PGGANGenerator
-from gan_zoo.registry import register_model
 
 
-@register_model("pggan")
 class PGGANModule(ProgressiveGrowing, GANModule):
     ema_after_phase = "D_main"
 
@@ -60,11 +58,6 @@ class PGGANModule(ProgressiveGrowing, GANModule):
     def networks(self) -> dict[str, nn.Module]:
         return {"G": self.G, "D": self.D}
 
-    def _one_hot(self, batch: dict[str, Tensor]) -> Tensor | None:
-        if not self.label_size:
-            return None
-        return F.one_hot(batch["label"], self.label_size).float()
-
     # ---- phases --------------------------------------------------------------------------------
 
     def phases(self) -> list[Phase]:
@@ -74,7 +67,7 @@ class PGGANModule(ProgressiveGrowing, GANModule):
         lod = self.current_state().lod
         reals = self.process_reals(batch["image"], lod)
         n = reals.shape[0]
-        labels = self._one_hot(batch)
+        labels = self.one_hot(batch.get("label"), self.label_size)
         with torch.no_grad():
             fakes = self.G(self.global_randn(n, self.G.z_dim), labels, lod)
         real_scores, real_logits = self.D(reals, lod)
@@ -98,7 +91,7 @@ class PGGANModule(ProgressiveGrowing, GANModule):
     def generator_loss(self, batch: dict[str, Tensor]) -> Tensor:
         lod = self.current_state().lod
         n = batch["image"].shape[0]
-        labels = self._one_hot(batch)
+        labels = self.one_hot(batch.get("label"), self.label_size)
         fakes = self.G(self.global_randn(n, self.G.z_dim), labels, lod)
         fake_scores, fake_logits = self.D(fakes, lod)
         loss = wgan_generator_loss(fake_scores)
@@ -119,17 +112,12 @@ class PGGANModule(ProgressiveGrowing, GANModule):
     def generate(self, z: Tensor, labels: Tensor | None = None, lod: float | None = None) -> Tensor:
         """G_ema images in [-1, 1] at the current level of detail (nearest-upscaled to full resolution)."""
         lod = self.current_state().lod if lod is None else lod
-        if self.label_size and labels is None:
-            raise ValueError("this PGGAN is conditional: pass class labels")
-        one_hot = F.one_hot(labels, self.label_size).float() if self.label_size else None
-        images = self.G_ema(z.to(self.device), None if one_hot is None else one_hot.to(self.device), lod)
+        images = self.G_ema(z.to(self.device), self.one_hot(labels, self.label_size), lod)
         return upscale_nearest(images, 2 ** int(lod)) if int(lod) > 0 else images
 
     def sample(self, seeds: list[int], labels: Tensor | None = None, **kwargs: Any) -> Tensor:
-        if self.label_size and labels is None:
-            labels = torch.tensor(seeds) % self.label_size  # grids cycle through the classes
-        images = self.generate(self.latents_from_seeds(seeds, self.G.z_dim), labels)
-        return (images * 127.5 + 128).clamp(0, 255).to(torch.uint8)
+        images = self.generate(self.latents_from_seeds(seeds, self.G.z_dim), cycled_labels(seeds, labels, self.label_size))
+        return to_uint8(images)
 
     def eval_fakes(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
         n = batch["image"].shape[0]

@@ -22,6 +22,7 @@ from gan_zoo.layers import (
     PixelNorm,
     downsample_box2x,
     pixel_norm,
+    resolution_log2,
     upsample_nearest2x,
 )
 
@@ -31,13 +32,6 @@ SQRT2 = math.sqrt(2.0)  # He gain in front of every (leaky) ReLU
 def feature_maps(stage: int, fmap_base: int, fmap_decay: float, fmap_max: int) -> int:
     """Channel count of stage `stage`: min(fmap_base / 2**(stage * fmap_decay), fmap_max)."""
     return min(int(fmap_base / 2.0 ** (stage * fmap_decay)), fmap_max)
-
-
-def resolution_log2(resolution: int) -> int:
-    log2 = int(round(math.log2(resolution))) if resolution > 0 else 0
-    if resolution < 4 or 2**log2 != resolution:
-        raise ValueError(f"resolution must be a power of two >= 4, got {resolution}")
-    return log2
 
 
 def split_lod(lod: float | torch.Tensor, max_lod: int) -> tuple[int, float]:

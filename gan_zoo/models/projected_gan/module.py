@@ -17,17 +17,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_zoo.augment.blur import blur_sigma
+from gan_zoo.data.transforms import to_uint8
 from gan_zoo.errors import ConfigError
 from gan_zoo.losses.projected_hinge import projected_hinge_d_loss, projected_hinge_g_loss
-from gan_zoo.models.base import GANModule, Phase, lazy_regularization_adam_kwargs
+from gan_zoo.models.base import GANModule, Phase, cycled_labels, lazy_regularization_adam_kwargs
 from gan_zoo.models.projected_gan.discriminator import projected_gan_discriminator
 from gan_zoo.models.projected_gan.fastgan import FastGANGenerator
 from gan_zoo.models.stylegan2.generator import Generator as StyleGAN2Generator
-from gan_zoo.registry import register_model
 
 GENERATORS = ("fastgan_lite", "fastgan", "stylegan2")
 OFFICIAL_LR = {"fastgan_lite": 0.0002, "fastgan": 0.0002, "stylegan2": 0.002}  # G and D (train.py)
@@ -45,7 +44,6 @@ def eval_mode(network: nn.Module) -> Iterator[None]:
         network.train(was_training)
 
 
-@register_model("projected_gan")
 class ProjectedGANModule(GANModule):
     def __init__(
         self,
@@ -79,7 +77,6 @@ class ProjectedGANModule(GANModule):
     ) -> None:
         ema_config = {"half_life_kimg": None, "rampup": 0.05, **(ema or {})}
         super().__init__(ema=ema_config, compile=compile)
-        self.ema_half_life_from_batch = ema_config["half_life_kimg"] is None
         if generator not in GENERATORS:
             raise ConfigError(f"model.generator={generator} is not a Projected GAN generator; choose one of {', '.join(GENERATORS)}")
         if pretrained_backbones is None:
@@ -123,24 +120,7 @@ class ProjectedGANModule(GANModule):
                 if key.startswith(prefixes) and key not in state_dict:
                     state_dict[key] = value.detach().clone()
 
-    def configure_run(self, total_kimg: float, batch_size: int, identity: dict[str, Any], seed: int = 0) -> None:
-        super().configure_run(total_kimg, batch_size, identity, seed)
-        if self.ema_half_life_from_batch and batch_size:
-            self.ema_config["half_life_kimg"] = batch_size * 10 / 32  # train.py: ema_kimg = batch * 10 / 32
-
-    def ema_beta(self, global_batch: int) -> float:
-        if self.ema_config.get("half_life_kimg") is None:
-            self.ema_config["half_life_kimg"] = global_batch * 10 / 32
-        return super().ema_beta(global_batch)
-
     # ---- pieces shared by the phases -----------------------------------------------------------
-
-    def _one_hot(self, labels: Tensor | None) -> Tensor | None:
-        if not self.c_dim:
-            return None
-        if labels is None:
-            raise ValueError(f"this Projected GAN is conditional on {self.c_dim} classes: pass class labels")
-        return F.one_hot(labels.long().to(self.device), self.c_dim).float()
 
     def run_G(self, generator: nn.Module, n: int, c: Tensor | None) -> Tensor:
         z = self.global_randn(n, generator.z_dim)
@@ -158,14 +138,14 @@ class ProjectedGANModule(GANModule):
         return [Phase("G_main", "G", self.generator_main_loss), Phase("D_main", "D", self.discriminator_main_loss)]
 
     def generator_main_loss(self, batch: dict[str, Tensor]) -> Tensor:
-        c = self._one_hot(batch.get("label"))
+        c = self.one_hot(batch.get("label"), self.c_dim)
         fake_logits = self.run_D(self.run_G(self.G, batch["image"].shape[0], c), c)
         self.record("scores/fake_G", torch.cat([t.flatten() for t in fake_logits]))
         return projected_hinge_g_loss(fake_logits, official_loss_scaling=False)
 
     def discriminator_main_loss(self, batch: dict[str, Tensor]) -> Tensor:
         reals = batch["image"]
-        c = self._one_hot(batch.get("label"))
+        c = self.one_hot(batch.get("label"), self.c_dim)
         with torch.no_grad():
             fakes = self.run_G(self.G, reals.shape[0], c)
         fake_logits = self.run_D(fakes, c)
@@ -185,7 +165,7 @@ class ProjectedGANModule(GANModule):
     @torch.no_grad()
     def generate(self, z: Tensor, labels: Tensor | None = None, truncation_psi: float = 1.0) -> Tensor:
         """G_ema images in [-1, 1] (truncation only with the stylegan2 generator)."""
-        c = self._one_hot(labels)
+        c = self.one_hot(labels, self.c_dim)
         with eval_mode(self.G_ema):
             if self.generator_kind == "stylegan2":
                 return self.G_ema(z.to(self.device), c, truncation_psi=truncation_psi, noise_mode="const")
@@ -196,14 +176,13 @@ class ProjectedGANModule(GANModule):
     def sample(self, seeds: list[int], labels: Tensor | None = None, truncation_psi: float = 1.0, **kwargs: Any) -> Tensor:
         """uint8 images per seed. The noise inputs are drawn from each seed, so an image depends only
         on its seed; a conditional model without labels cycles through the classes by seed."""
-        if self.c_dim and labels is None:
-            labels = torch.tensor(list(seeds)) % self.c_dim
+        labels = cycled_labels(seeds, labels, self.c_dim)
         z = self.latents_from_seeds(seeds, self.G.z_dim)
         images = []
         for i, seed in enumerate(seeds):
             with self._noise_seeded(seed):
                 images.append(self.generate(z[i : i + 1], None if labels is None else labels[i : i + 1], truncation_psi))
-        return (torch.cat(images) * 127.5 + 128).clamp(0, 255).to(torch.uint8)
+        return to_uint8(torch.cat(images))
 
     @torch.no_grad()
     def eval_fakes(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
@@ -211,7 +190,7 @@ class ProjectedGANModule(GANModule):
         n = batch["image"].shape[0]
         z = torch.randn(n, self.G.z_dim, generator=generator).to(self.device)
         noise_seed = int(torch.randint(2**62, (1,), generator=generator))
-        c = self._one_hot(batch.get("label"))
+        c = self.one_hot(batch.get("label"), self.c_dim)
         with eval_mode(self.G_ema), self._noise_seeded(noise_seed):
             if self.generator_kind == "stylegan2":
                 return self.G_ema(z, c, noise_mode="random")

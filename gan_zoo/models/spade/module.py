@@ -21,6 +21,7 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from gan_zoo.data.transforms import to_uint8
 from gan_zoo.errors import ConfigError
 from gan_zoo.losses.feature_matching import feature_matching_loss
 from gan_zoo.losses.hinge import hinge_discriminator_loss, hinge_generator_loss
@@ -33,7 +34,6 @@ from gan_zoo.models.spade.generator import SPADEGenerator
 from gan_zoo.models.spade.init import init_weights
 from gan_zoo.models.spade.schedule import LR_SCHEDULES, epoch_lr, epoch_of, lr_factor
 from gan_zoo.models.spade.semantics import semantic_input
-from gan_zoo.registry import register_model
 
 
 @contextlib.contextmanager
@@ -48,8 +48,9 @@ def eval_mode(network: nn.Module) -> Iterator[None]:
         network.train(was_training)
 
 
-@register_model("spade")
 class SPADEModule(GANModule):
+    generate_module = "gan_zoo.models.spade.generate"  # generate renders label maps
+
     def __init__(
         self,
         resolution: int,  # image width in px (the official crop_size)
@@ -148,7 +149,8 @@ class SPADEModule(GANModule):
             raise ConfigError(f"the data set has {data_labels} labels but model.label_nc is {self.label_nc}; set both from data.label_nc")
         data_aspect = getattr(dataset, "aspect_ratio", 1.0)
         if dataset is not None and abs(data_aspect - self.aspect_ratio) > 1e-6:
-            raise ConfigError(f"the data set's images have aspect ratio {data_aspect} but model.aspect_ratio is {self.aspect_ratio}; set both from data.aspect_ratio")
+            raise ConfigError(f"the data set's images have aspect ratio {data_aspect} but model.aspect_ratio is {self.aspect_ratio}; "
+                              "set both from data.aspect_ratio")
 
     def _resolve_epoch_length(self) -> None:
         """lr_schedule epoch: N from the data set unless given; fails at set-up, not at the first decay."""
@@ -290,7 +292,7 @@ class SPADEModule(GANModule):
             segmap, instance = items["segmap"], items.get("instance")
         z = self.latents_from_seeds(seeds, self.z_dim) if self.E is not None else None
         images = self.generate(segmap.to(self.device), None if instance is None else instance.to(self.device), z, style)
-        return (images * 127.5 + 128).clamp(0, 255).to(torch.uint8)
+        return to_uint8(images)
 
     @torch.no_grad()
     def eval_fakes(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
@@ -311,8 +313,10 @@ def _check_lr_schedule(schedule: str, niter: int, niter_decay: int, niter_kimg: 
     if schedule not in LR_SCHEDULES:
         raise ConfigError(f"model.lr_schedule={schedule!r} is not one of {', '.join(LR_SCHEDULES)}")
     if schedule == "epoch" and (niter_kimg or niter_decay_kimg):
-        raise ConfigError("model.niter_kimg / niter_decay_kimg belong to lr_schedule=kimg_linear; with lr_schedule=epoch set model.niter / niter_decay (epochs)")
+        raise ConfigError("model.niter_kimg / niter_decay_kimg belong to lr_schedule=kimg_linear; "
+                          "with lr_schedule=epoch set model.niter / niter_decay (epochs)")
     if schedule == "kimg_linear" and (niter or niter_decay):
-        raise ConfigError("model.niter / niter_decay (epochs) belong to lr_schedule=epoch; with lr_schedule=kimg_linear set model.niter_kimg / niter_decay_kimg")
+        raise ConfigError("model.niter / niter_decay (epochs) belong to lr_schedule=epoch; "
+                          "with lr_schedule=kimg_linear set model.niter_kimg / niter_decay_kimg")
     if min(niter, niter_decay, niter_kimg, niter_decay_kimg) < 0:
         raise ConfigError("model.niter, niter_decay, niter_kimg and niter_decay_kimg must not be negative")

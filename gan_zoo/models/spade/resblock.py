@@ -4,7 +4,7 @@ stages and a shortcut that is learned (SPADE -> 1x1 conv, no bias) when the chan
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gan_zoo.layers.spade_norm import SPADE
+from gan_zoo.layers.spade_norm import SPADE, shared_activations
 from gan_zoo.models.spade.spectral import maybe_spectral
 
 
@@ -23,10 +23,10 @@ class SPADEResnetBlock(nn.Module):
         self.learned_shortcut = fin != fout
         fmiddle = min(fin, fout)
         # Registered in the official order (convs, then norms), so the state dict lists its keys as the official one does.
-        self.conv_0 = maybe_spectral(nn.Conv2d(fin, fmiddle, 3, padding=1), spectral)
-        self.conv_1 = maybe_spectral(nn.Conv2d(fmiddle, fout, 3, padding=1), spectral)
+        self.conv_0 = maybe_spectral(nn.Conv2d(fin, fmiddle, 3, padding=1), spectral, fused_backward=True)
+        self.conv_1 = maybe_spectral(nn.Conv2d(fmiddle, fout, 3, padding=1), spectral, fused_backward=True)
         if self.learned_shortcut:
-            self.conv_s = maybe_spectral(nn.Conv2d(fin, fout, 1, bias=False), spectral)
+            self.conv_s = maybe_spectral(nn.Conv2d(fin, fout, 1, bias=False), spectral, fused_backward=True)
         spade = {"label_nc": semantic_nc, "hidden": spade_hidden, "kernel_size": spade_kernel, "norm": norm}
         self.norm_0 = SPADE(fin, **spade)
         self.norm_1 = SPADE(fmiddle, **spade)
@@ -34,7 +34,15 @@ class SPADEResnetBlock(nn.Module):
             self.norm_s = SPADE(fin, **spade)
 
     def forward(self, x: Tensor, seg: Tensor) -> Tensor:
-        x_s = self.conv_s(self.norm_s(x, seg)) if self.learned_shortcut else x
-        dx = self.conv_0(F.leaky_relu(self.norm_0(x, seg), 0.2))
-        dx = self.conv_1(F.leaky_relu(self.norm_1(dx, seg), 0.2))
+        """x: [N, fin, H, W]; seg: the semantic input at (H, W) or any other size (resized nearest)."""
+        if seg.shape[2:] != x.shape[2:]:
+            seg = F.interpolate(seg, size=x.shape[2:], mode="nearest")
+        # Every SPADE of the block reads the label map at x's size: their shared convs run as one.
+        if self.learned_shortcut:
+            actv_s, actv_0, actv_1 = shared_activations([self.norm_s, self.norm_0, self.norm_1], seg)
+            x_s = self.conv_s(self.norm_s.modulate(x, actv_s))
+        else:
+            (actv_0, actv_1), x_s = shared_activations([self.norm_0, self.norm_1], seg), x
+        dx = self.conv_0(F.leaky_relu(self.norm_0.modulate(x, actv_0), 0.2))
+        dx = self.conv_1(F.leaky_relu(self.norm_1.modulate(dx, actv_1), 0.2))
         return x_s + dx

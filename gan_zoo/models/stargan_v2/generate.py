@@ -27,9 +27,9 @@ from torchvision.utils import make_grid
 
 from gan_zoo.data.image_folder import IMAGE_EXTENSIONS
 from gan_zoo.data.resized_crop import resize
-from gan_zoo.data.transforms import to_signed
+from gan_zoo.data.transforms import to_signed, to_uint8
 from gan_zoo.errors import ConfigError
-from gan_zoo.models.stargan_v2.module import StarGANv2Module, to_uint8
+from gan_zoo.models.stargan_v2.module import StarGANv2Module
 from gan_zoo.sampling.frames import path_positions
 from gan_zoo.sampling.output import OutputDir
 from gan_zoo.sampling.seeds import parse_int_list

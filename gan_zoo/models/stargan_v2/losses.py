@@ -15,12 +15,6 @@ def adversarial_loss(logits: Tensor, target: float) -> Tensor:
     return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
 
 
-def r1_penalty(real_logits: Tensor, reals: Tensor) -> Tensor:
-    """0.5 · mean_batch Σ‖∂D/∂x‖² (reals must require grad; the graph is kept for the backward)."""
-    (grad,) = torch.autograd.grad(real_logits.sum(), reals, create_graph=True)
-    return 0.5 * grad.square().flatten(1).sum(1).mean()
-
-
 def mean_abs(a: Tensor, b: Tensor) -> Tensor:
     """L1 distance averaged over every element: style reconstruction, cycle and diversity terms."""
     return (a - b).abs().mean()

@@ -25,16 +25,17 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
+from gan_zoo.data.transforms import to_uint8
 from gan_zoo.errors import ConfigError
+from gan_zoo.losses.r1 import r1_penalty
 from gan_zoo.models.base import GANModule
 from gan_zoo.models.stargan_v2.blocks import he_init
 from gan_zoo.models.stargan_v2.encoder import Discriminator, StyleEncoder
 from gan_zoo.models.stargan_v2.fan import FAN
 from gan_zoo.models.stargan_v2.generator import Generator
 from gan_zoo.models.stargan_v2.landmarks import FaceMasker, load_face_masker
-from gan_zoo.models.stargan_v2.losses import adversarial_loss, lambda_ds_at, mean_abs, r1_penalty
+from gan_zoo.models.stargan_v2.losses import adversarial_loss, lambda_ds_at, mean_abs
 from gan_zoo.models.stargan_v2.mapping import MappingNetwork
-from gan_zoo.registry import register_model
 
 LOSS_DEFAULTS = {"lambda_reg": 1.0, "lambda_sty": 1.0, "lambda_cyc": 1.0, "lambda_ds": 1.0, "ds_kimg": 800.0}
 PREVIEW_SOURCES = 8  # source images kept from the data set for `sample` (latent-guided preview grids)
@@ -47,10 +48,10 @@ class TranslationPhase:
     loss: Callable[[dict[str, Any]], Tensor]  # iteration inputs -> scalar loss
 
 
-@register_model("stargan_v2")
 class StarGANv2Module(GANModule):
     optimizer_names = ("G", "F", "E", "D")
     provides_required = frozenset({"image", "label", "ref_image", "ref_image2", "ref_label"})
+    generate_module = "gan_zoo.models.stargan_v2.generate"  # generate translates source images
 
     def __init__(
         self,
@@ -76,7 +77,9 @@ class StarGANv2Module(GANModule):
     ) -> None:
         super().__init__(ema=ema or {"beta": 0.999}, compile=compile)
         if num_domains < 2:
-            raise ConfigError(f"StarGAN v2 translates between domains, but data.num_classes (the domain count) is {num_domains}; use a data set with >= 2 domains")
+            raise ConfigError(
+                f"StarGAN v2 translates between domains, but data.num_classes (the domain count) is {num_domains}; use a data set with >= 2 domains"
+            )
         self.loss_config = {**LOSS_DEFAULTS, **(loss or {})}
         unknown = set(self.loss_config) - set(LOSS_DEFAULTS)
         if unknown:
@@ -185,7 +188,7 @@ class StarGANv2Module(GANModule):
     def discriminator_loss(self, inputs: dict[str, Any], guide: str) -> Tensor:
         x_real = inputs["image"].detach().requires_grad_(True)
         real_logits = self.D(x_real, inputs["label"])
-        penalty = r1_penalty(real_logits, x_real)
+        penalty = 0.5 * r1_penalty(real_logits, x_real).mean()  # the official 0.5 · mean over the batch
         with torch.no_grad():
             x_fake = self.G(inputs["image"], self.target_style(inputs, guide), inputs["masks"])
         fake_logits = self.D(x_fake, inputs["ref_label"])
@@ -308,7 +311,3 @@ class StarGANv2Module(GANModule):
             domains = torch.randint(self.num_domains, (n,), generator=generator)
         return self.translate(batch["image"], self.latent_styles(z, domains))
 
-
-def to_uint8(images: Tensor) -> Tensor:
-    """[-1, 1] -> uint8 (x * 127.5 + 128, clamped), as the rest of the zoo writes images."""
-    return (images * 127.5 + 128).clamp(0, 255).to(torch.uint8)

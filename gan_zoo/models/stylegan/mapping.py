@@ -57,7 +57,9 @@ class MappingNetwork(nn.Module):
         x = z
         if self.embed is not None:
             if c is None or c.shape != (len(z), self.c_dim):
-                raise ValueError(f"this mapping network is conditional: c must be [{len(z)}, {self.c_dim}] (one-hot), got {None if c is None else list(c.shape)}")
+                raise ValueError(
+                    f"this mapping network is conditional: c must be [{len(z)}, {self.c_dim}] (one-hot), got {None if c is None else list(c.shape)}"
+                )
             x = torch.cat([z, c.to(z.dtype) @ self.embed], dim=1)
         elif c is not None and c.numel():
             raise ValueError(f"this mapping network is unconditional but got labels of shape {list(c.shape)}")

@@ -13,18 +13,17 @@ minibatch, uniform in [1, active layers)). Truncation is for sampling only.
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gan_zoo.data.transforms import to_uint8
+from gan_zoo.layers.style_mixing import crossover_styles
+from gan_zoo.losses.logistic import logistic_discriminator_loss, logistic_generator_loss
+from gan_zoo.losses.r1 import r1_of
 from gan_zoo.models.base import GANModule, Phase
 from gan_zoo.models.pggan.growing import ProgressiveGrowing
-from gan_zoo.models.stylegan.losses import logistic_discriminator_loss, logistic_generator_loss, r1_of
 from gan_zoo.models.stylegan.networks import StyleGANDiscriminator, StyleGANGenerator
-from gan_zoo.models.stylegan.styles import mix_styles
-from gan_zoo.registry import register_model
 
 
-@register_model("stylegan")
 class StyleGANModule(ProgressiveGrowing, GANModule):
     ema_after_phase = "D_main"
 
@@ -76,13 +75,6 @@ class StyleGANModule(ProgressiveGrowing, GANModule):
         self.G.synthesis.lod.fill_(lod)  # what G_ema.synthesis(ws) renders for sampling and metrics
         self.G_ema.synthesis.lod.fill_(lod)
 
-    def _one_hot(self, labels: Tensor | None) -> Tensor | None:
-        if not self.label_size:
-            return None
-        if labels is None:
-            raise ValueError("this StyleGAN is conditional: pass class labels")
-        return F.one_hot(labels.to(self.device), self.label_size).float()
-
     # ---- G as trained ---------------------------------------------------------------------------
 
     def training_fakes(self, n: int, c: Tensor | None, lod: float) -> Tensor:
@@ -94,7 +86,7 @@ class StyleGANModule(ProgressiveGrowing, GANModule):
         # One crossover per minibatch, drawn from the RNG every rank shares (no host sync needed).
         mixing = torch.rand((), device=self.device) < self.style_mixing_prob
         crossover = torch.randint(1, active, (), device=self.device)  # active >= 2: the 4x4 block has two layers
-        ws = mix_styles(ws, ws2, torch.where(mixing, crossover, active))
+        ws = crossover_styles(ws, ws2, torch.where(mixing, crossover, active))
         noise = [self.global_randn(n, 1, r, r) for r in self.G.synthesis.layer_resolutions[:active]]
         return self.G.synthesis(ws, lod=lod, noise=noise, full_resolution=False)
 
@@ -115,7 +107,7 @@ class StyleGANModule(ProgressiveGrowing, GANModule):
         lod = self.current_state().lod
         reals = self.process_reals(batch["image"], lod)
         n = reals.shape[0]
-        c = self._one_hot(batch.get("label"))
+        c = self.one_hot(batch.get("label"), self.label_size)
         with torch.no_grad():
             fakes = self.training_fakes(n, c, lod)
         fake_scores = self.D(fakes, c, lod)
@@ -132,7 +124,7 @@ class StyleGANModule(ProgressiveGrowing, GANModule):
     def generator_loss(self, batch: dict[str, Tensor]) -> Tensor:
         lod = self.current_state().lod
         n = batch["image"].shape[0]
-        c = self._one_hot(batch.get("label"))
+        c = self.one_hot(batch.get("label"), self.label_size)
         fakes = self.training_fakes(n, c, lod)
         return logistic_generator_loss(self.D(fakes, c, lod)).mean()
 
@@ -156,14 +148,14 @@ class StyleGANModule(ProgressiveGrowing, GANModule):
         noise: list[Tensor] | None = None,  # per-style noise maps overriding noise_mode
     ) -> Tensor:
         """G_ema images in [-1, 1] at its current level of detail, nearest-upscaled to full resolution."""
-        ws = self.G_ema.mapping(z.to(self.device), self._one_hot(labels), truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
+        ws = self.G_ema.mapping(z.to(self.device), self.one_hot(labels, self.label_size), truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
         return self.G_ema.synthesis(ws, noise_mode=noise_mode, noise=noise)
 
     def sample(self, seeds: list[int], labels: Tensor | None = None, **kwargs: Any) -> Tensor:
         """uint8 images per seed; truncation_psi / truncation_cutoff / noise_mode default to model.sampling."""
         options = {**self.sampling, **{k: v for k, v in kwargs.items() if k in self.sampling}}
         images = self.generate(self.latents_from_seeds(seeds, self.G.z_dim), labels, **options)
-        return (images * 127.5 + 128).clamp(0, 255).to(torch.uint8)
+        return to_uint8(images)
 
     def eval_fakes(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
         """Metric protocol of the official code: no truncation, random noise (here from `generator`)."""

@@ -15,7 +15,8 @@ from torch import nn
 from gan_zoo.layers.blur2d import Blur2d
 from gan_zoo.layers.equalized import EqualizedConv2d
 from gan_zoo.layers.fused_scale import EqualizedDownConv2d
-from gan_zoo.models.pggan.networks import SQRT2, PGGANDiscriminator, resolution_log2
+from gan_zoo.layers.resample import resolution_log2
+from gan_zoo.models.pggan.networks import SQRT2, PGGANDiscriminator
 from gan_zoo.models.stylegan.mapping import MappingNetwork
 from gan_zoo.models.stylegan.synthesis import SynthesisNetwork, use_fused
 
@@ -121,5 +122,7 @@ class StyleGANDiscriminator(PGGANDiscriminator):
                 raise ValueError(f"this discriminator is unconditional but got labels of shape {list(c.shape)}")
             return x[:, 0]
         if c is None or c.shape != (len(images), self.c_dim):
-            raise ValueError(f"this discriminator is conditional: c must be [{len(images)}, {self.c_dim}] (one-hot), got {None if c is None else list(c.shape)}")
+            raise ValueError(
+                f"this discriminator is conditional: c must be [{len(images)}, {self.c_dim}] (one-hot), got {None if c is None else list(c.shape)}"
+            )
         return (x * c.to(x.dtype)).sum(dim=1)

@@ -1,4 +1,4 @@
-"""Operations on per-layer styles ws [N, num_ws, w_dim]: the truncation trick and style mixing."""
+"""Operations on per-layer styles ws [N, num_ws, w_dim]: the truncation trick (style mixing: gan_zoo.layers.style_mixing)."""
 
 import torch
 
@@ -16,16 +16,3 @@ def truncate(ws: torch.Tensor, w_avg: torch.Tensor, psi: float = 1.0, cutoff: in
     limit = ws.shape[1] if cutoff is None else cutoff
     coefs = torch.where(layers < limit, psi, 1.0).to(ws.dtype)
     return torch.lerp(w_avg.to(ws.dtype).expand_as(ws), ws, coefs)
-
-
-def mix_styles(ws: torch.Tensor, ws2: torch.Tensor, cutoff: int | torch.Tensor) -> torch.Tensor:
-    """Styles 0 .. cutoff-1 from ws, cutoff .. num_ws-1 from ws2 (the style-mixing crossover).
-
-    `cutoff` may be a 0-d tensor, so a training step can draw it on the device without a sync.
-    """
-    if ws.shape != ws2.shape or ws.ndim != 3:
-        raise ValueError(f"ws and ws2 must both be [N, num_ws, w_dim]; got {list(ws.shape)} and {list(ws2.shape)}")
-    if isinstance(cutoff, int) and not 0 <= cutoff <= ws.shape[1]:
-        raise ValueError(f"the crossover layer must lie in [0, {ws.shape[1]}], got {cutoff}")
-    layers = torch.arange(ws.shape[1], device=ws.device).reshape(1, -1, 1)
-    return torch.where(layers < cutoff, ws, ws2)

@@ -20,8 +20,8 @@ from gan_zoo.layers.blur2d import Blur2d
 from gan_zoo.layers.equalized import EqualizedConv2d
 from gan_zoo.layers.fused_scale import EqualizedUpConv2d
 from gan_zoo.layers.noise_input import NOISE_MODES, NoiseInput
-from gan_zoo.layers.resample import upsample_nearest2x, upscale_nearest
-from gan_zoo.models.pggan.networks import feature_maps, resolution_log2, split_lod
+from gan_zoo.layers.resample import resolution_log2, upsample_nearest2x, upscale_nearest
+from gan_zoo.models.pggan.networks import feature_maps, split_lod
 
 SQRT2 = math.sqrt(2.0)  # He gain in front of every leaky ReLU
 FUSED_MIN_RESOLUTION = 128  # 'auto' fuses resampling convs whose high-resolution side is at least this

@@ -1,13 +1,6 @@
 """Channel and precision plan shared by the StyleGAN2 generator and discriminator."""
 
-import math
-
-
-def resolution_log2(resolution: int) -> int:
-    log2 = int(round(math.log2(resolution))) if resolution > 0 else 0
-    if resolution < 4 or 2**log2 != resolution:
-        raise ValueError(f"resolution must be a power of two >= 4, got {resolution}")
-    return log2
+from gan_zoo.layers.resample import resolution_log2
 
 
 def channels_at(resolution: int, channel_base: int, channel_max: int) -> int:

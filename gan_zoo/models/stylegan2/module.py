@@ -18,24 +18,20 @@ import math
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gan_zoo.data.transforms import to_uint8
 from gan_zoo.errors import ConfigError
-from gan_zoo.models.base import GANModule, Phase, lazy_regularization_adam_kwargs
+from gan_zoo.layers.style_mixing import crossover_styles
+from gan_zoo.losses.logistic import logistic_discriminator_loss, logistic_generator_loss
+from gan_zoo.losses.path_length import path_lengths, running_path_length_penalty
+from gan_zoo.losses.r1 import r1_penalty
+from gan_zoo.models.base import GANModule, Phase, cycled_labels, lazy_regularization_adam_kwargs
 from gan_zoo.models.stylegan2.augment_hook import build_augmentation
 from gan_zoo.models.stylegan2.auto import AutoHyperparameters, auto_hyperparameters
 from gan_zoo.models.stylegan2.discriminator import Discriminator
 from gan_zoo.models.stylegan2.generator import Generator
-from gan_zoo.models.stylegan2.loss import (
-    discriminator_logistic_loss,
-    generator_logistic_loss,
-    path_length_penalty,
-    path_lengths,
-    r1_penalty,
-)
-from gan_zoo.models.stylegan2.style_mixing import draw_cutoff, mix_styles
-from gan_zoo.registry import register_model
+from gan_zoo.models.stylegan2.style_mixing import draw_cutoff
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +39,6 @@ LOSS_DEFAULTS = {"r1_gamma": 10.0, "pl_weight": 2.0, "pl_decay": 0.01, "pl_batch
 SAMPLING_DEFAULTS = {"truncation_psi": 1.0, "truncation_cutoff": None, "noise_mode": "const"}
 
 
-@register_model("stylegan2")
 class StyleGAN2Module(GANModule):
     ema_after_phase = "D_main"  # runs every step, after G's last update of the step
 
@@ -127,13 +122,6 @@ class StyleGAN2Module(GANModule):
 
     # ---- pieces shared by the phases -----------------------------------------------------------
 
-    def _one_hot(self, labels: Tensor | None) -> Tensor | None:
-        if not self.c_dim:
-            return None
-        if labels is None:
-            raise ValueError(f"this StyleGAN2 is conditional on {self.c_dim} classes: pass class labels")
-        return F.one_hot(labels.long().to(self.device), self.c_dim).float()
-
     def run_G(self, z: Tensor, c: Tensor | None, update_emas: bool = False) -> tuple[Tensor, Tensor]:
         """(images, ws) of G for training: w_avg tracking, style mixing, noise drawn for the global batch.
 
@@ -146,7 +134,7 @@ class StyleGAN2Module(GANModule):
             cutoff = draw_cutoff(self.G.num_ws, prob)
             z_other = self.global_randn(z.shape[0], self.G.z_dim)
             if cutoff < self.G.num_ws:
-                ws = mix_styles(ws, self.G.mapping(z_other, c, update_w_avg=False), cutoff)
+                ws = crossover_styles(ws, self.G.mapping(z_other, c, update_w_avg=False), cutoff)
         return self.synthesize_for_training(ws, update_emas), ws
 
     def tracks_w_avg(self, update_emas: bool) -> bool:
@@ -175,30 +163,23 @@ class StyleGAN2Module(GANModule):
 
     def generator_main_loss(self, batch: dict[str, Tensor]) -> Tensor:
         n = batch["image"].shape[0]
-        c = self._one_hot(batch.get("label"))
+        c = self.one_hot(batch.get("label"), self.c_dim)
         fakes, _ = self.run_G(self.global_randn(n, self.G.z_dim), c)
         fake_logits = self.run_D(fakes, c)
         self.record("scores/fake_G", fake_logits)
-        loss = generator_logistic_loss(fake_logits).mean()
+        loss = logistic_generator_loss(fake_logits).mean()
         if self.loss_config["pl_weight"] > 0 and not self.G_reg_interval:
             loss = loss + self.path_length_loss(batch)
         return loss
 
     def path_length_loss(self, batch: dict[str, Tensor]) -> Tensor:
         n = max(batch["image"].shape[0] // int(self.loss_config["pl_batch_shrink"]), 1)
-        c = self._one_hot(batch.get("label"))
+        c = self.one_hot(batch.get("label"), self.c_dim)
         c = None if c is None else c[:n]
         images, ws = self.run_G(self.global_randn(n, self.G.z_dim), c)
         h, w = images.shape[2:]
         noise = self.global_randn(n, *images.shape[1:]) / math.sqrt(h * w)
-        lengths = path_lengths(images, ws, noise)
-        batch_mean = lengths.mean()  # not detached: the official gradient also flows through the new running mean
-        if self.world_size > 1:  # one running mean for all processes, as one process would keep it; the gradient
-            # through this process's mean, as each official process has
-            global_mean = _all_reduce_sum(batch_mean.detach().clone()) / self.world_size
-            batch_mean = batch_mean + (global_mean - batch_mean).detach()
-        penalty, new_mean = path_length_penalty(lengths, self.pl_mean, self.loss_config["pl_decay"], batch_mean)
-        self.pl_mean.copy_(new_mean.detach())
+        penalty = running_path_length_penalty(path_lengths(images, ws, noise), self.pl_mean, self.loss_config["pl_decay"], self.world_size)
         self.record("pl/mean", self.pl_mean)
         self.record("pl/penalty", penalty)
         return (penalty * self.loss_config["pl_weight"]).mean()
@@ -206,28 +187,28 @@ class StyleGAN2Module(GANModule):
     def discriminator_main_loss(self, batch: dict[str, Tensor]) -> Tensor:
         reals = batch["image"]
         n = reals.shape[0]
-        c = self._one_hot(batch.get("label"))
+        c = self.one_hot(batch.get("label"), self.c_dim)
         with torch.no_grad():
             fakes, _ = self.run_G(self.global_randn(n, self.G.z_dim), c, update_emas=True)
         fake_logits = self.run_D(fakes, c)
         self.record("scores/fake", fake_logits)
         if self.loss_config["r1_gamma"] > 0 and not self.D_reg_interval:
-            return discriminator_logistic_loss(None, fake_logits).mean() + self.r1_loss(batch, main=True)
+            return logistic_discriminator_loss(None, fake_logits).mean() + self.r1_loss(batch, main=True)
         real_logits = self.run_D(reals, c)
         self._observe_reals(real_logits)
-        return discriminator_logistic_loss(real_logits, fake_logits).mean()
+        return logistic_discriminator_loss(real_logits, fake_logits).mean()
 
     def r1_loss(self, batch: dict[str, Tensor], main: bool = False) -> Tensor:
         """R1 on the reals (γ/2·‖∇D‖²); with main=True also the real half of the logistic loss."""
         reals = batch["image"].detach().requires_grad_(True)
-        c = self._one_hot(batch.get("label"))
+        c = self.one_hot(batch.get("label"), self.c_dim)
         real_logits = self.run_D(reals, c)
         self._observe_reals(real_logits)
         penalty = r1_penalty(real_logits, reals)
         self.record("loss/r1_penalty", penalty)
         loss = penalty * (self.loss_config["r1_gamma"] / 2)
         if main:
-            loss = loss + discriminator_logistic_loss(real_logits, None)
+            loss = loss + logistic_discriminator_loss(real_logits, None)
         return loss.mean()
 
     def _observe_reals(self, real_logits: Tensor) -> None:
@@ -264,17 +245,15 @@ class StyleGAN2Module(GANModule):
         noise_mode: str = "const",  # const, random or none
     ) -> Tensor:
         """G_ema images in [-1, 1]."""
-        ws = self.G_ema.mapping(z.to(self.device), self._one_hot(labels), truncation_psi=truncation_psi,
+        ws = self.G_ema.mapping(z.to(self.device), self.one_hot(labels, self.c_dim), truncation_psi=truncation_psi,
                                 truncation_cutoff=truncation_cutoff, update_w_avg=False)
         return self.G_ema.synthesis(ws, noise_mode=noise_mode)
 
     def sample(self, seeds: list[int], labels: Tensor | None = None, **kwargs: Any) -> Tensor:
         """uint8 images per seed; a conditional model without labels cycles through the classes by seed."""
         options = {**self.sampling, **{k: v for k, v in kwargs.items() if k in self.sampling}}
-        if self.c_dim and labels is None:
-            labels = torch.tensor(list(seeds)) % self.c_dim
-        images = self.generate(self.latents_from_seeds(seeds, self.G.z_dim), labels, **options)
-        return (images * 127.5 + 128).clamp(0, 255).to(torch.uint8)
+        images = self.generate(self.latents_from_seeds(seeds, self.G.z_dim), cycled_labels(seeds, labels, self.c_dim), **options)
+        return to_uint8(images)
 
     @torch.no_grad()
     def eval_fakes(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
@@ -285,7 +264,7 @@ class StyleGAN2Module(GANModule):
         def randn(*shape: int) -> Tensor:
             return torch.randn(*shape, generator=generator).to(self.device)
 
-        ws = self.G_ema.mapping(z.to(self.device), self._one_hot(batch.get("label")), update_w_avg=False)
+        ws = self.G_ema.mapping(z.to(self.device), self.one_hot(batch.get("label"), self.c_dim), update_w_avg=False)
         return self.G_ema.synthesis(ws, noise_mode="random", randn=randn)
 
 

@@ -16,10 +16,3 @@ def draw_cutoff(num_ws: int, prob: float) -> int:
     cutoff = int(torch.randint(1, max(num_ws, 2), ()))
     mix = float(torch.rand(())) < prob
     return cutoff if mix and num_ws > 1 else num_ws
-
-
-def mix_styles(ws: torch.Tensor, ws_other: torch.Tensor, cutoff: int) -> torch.Tensor:
-    """ws[:, :cutoff] followed by ws_other[:, cutoff:] (both [N, num_ws, w_dim])."""
-    if ws.shape != ws_other.shape:
-        raise ValueError(f"style mixing needs equal shapes, got {list(ws.shape)} and {list(ws_other.shape)}")
-    return torch.cat([ws[:, :cutoff], ws_other[:, cutoff:]], dim=1)

@@ -25,7 +25,6 @@ from gan_zoo.augment.blur import blur_images, blur_sigma
 from gan_zoo.errors import ConfigError
 from gan_zoo.models.stylegan2.module import StyleGAN2Module
 from gan_zoo.models.stylegan3.generator import StyleGAN3Generator
-from gan_zoo.registry import register_model
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +56,6 @@ def synthesis_options(cfg: str, channel_base: int, channel_max: int, num_fp16_re
     return {**options, **(overrides or {})}
 
 
-@register_model("stylegan3")
 class StyleGAN3Module(StyleGAN2Module):
     def __init__(
         self,
@@ -149,5 +147,5 @@ class StyleGAN3Module(StyleGAN2Module):
     def eval_fakes(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
         """Metric protocol of the official code: no truncation, the batch's labels."""
         z = torch.randn(batch["image"].shape[0], self.G.z_dim, generator=generator).to(self.device)
-        ws = self.G_ema.mapping(z, self._one_hot(batch.get("label")), update_w_avg=False)
+        ws = self.G_ema.mapping(z, self.one_hot(batch.get("label"), self.c_dim), update_w_avg=False)
         return self.G_ema.synthesis(ws)

@@ -11,8 +11,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from gan_zoo.models.stylegan_xl.mapping import MappingNetwork
 from gan_zoo.models.stylegan3.synthesis import SynthesisNetwork
+from gan_zoo.models.stylegan_xl.mapping import MappingNetwork
 
 
 class StyleGANXLGenerator(nn.Module):

@@ -19,20 +19,19 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
 from gan_zoo.augment.blur import blur_sigma
 from gan_zoo.checkpoints import load_checkpoint_file
+from gan_zoo.data.transforms import to_uint8
 from gan_zoo.errors import CheckpointError, ConfigError
+from gan_zoo.losses.path_length import path_lengths, running_path_length_penalty
 from gan_zoo.losses.projected_hinge import classifier_guidance_loss, projected_hinge_d_loss, projected_hinge_g_loss
-from gan_zoo.models.base import GANModule, Phase, lazy_regularization_adam_kwargs
+from gan_zoo.models.base import GANModule, Phase, cycled_labels, lazy_regularization_adam_kwargs
 from gan_zoo.models.projected_gan.classifier import GuidanceClassifier
 from gan_zoo.models.projected_gan.discriminator import stylegan_xl_discriminator
-from gan_zoo.models.stylegan2.loss import path_length_penalty, path_lengths
 from gan_zoo.models.stylegan_xl.generator import StyleGANXLGenerator
 from gan_zoo.models.stylegan_xl.superres import build_generator, grow_from_state_dict
-from gan_zoo.registry import register_model
 
 LOSS_DEFAULTS = {
     "blur_init_sigma": 2.0,  # px, blur of every D input at the start
@@ -47,7 +46,6 @@ LOSS_DEFAULTS = {
 SAMPLING_DEFAULTS = {"truncation_psi": 1.0, "truncation_cutoff": None}
 
 
-@register_model("stylegan_xl")
 class StyleGANXLModule(GANModule):
     def __init__(
         self,
@@ -139,16 +137,6 @@ class StyleGANXLModule(GANModule):
     def networks(self) -> dict[str, nn.Module]:
         return {"G": self.G, "D": self.D}
 
-    def configure_run(self, total_kimg: float, batch_size: int, identity: dict[str, Any], seed: int = 0) -> None:
-        super().configure_run(total_kimg, batch_size, identity, seed)
-        if self.ema_config.get("half_life_kimg") is None and batch_size:
-            self.ema_config["half_life_kimg"] = batch_size * 10 / 32  # train.py: ema_kimg = batch * 10 / 32
-
-    def ema_beta(self, global_batch: int) -> float:
-        if self.ema_config.get("half_life_kimg") is None:
-            self.ema_config["half_life_kimg"] = global_batch * 10 / 32
-        return super().ema_beta(global_batch)
-
     def setup(self, stage: str) -> None:
         super().setup(stage)
         if stage == "fit" and self.use_guidance and self.guidance_classifier is None:
@@ -164,13 +152,6 @@ class StyleGANXLModule(GANModule):
         super().on_train_start()
 
     # ---- pieces shared by the phases -----------------------------------------------------------
-
-    def _one_hot(self, labels: Tensor | None) -> Tensor | None:
-        if not self.c_dim:
-            return None
-        if labels is None:
-            raise ValueError(f"this StyleGAN-XL is conditional on {self.c_dim} classes: pass class labels")
-        return F.one_hot(labels.long().to(self.device), self.c_dim).float()
 
     def run_G(self, n: int, c: Tensor | None, update_emas: bool = False) -> tuple[Tensor, Tensor]:
         """(images, ws). As the official loss, only the mapping's w_avg is updated (in the D phase):
@@ -193,7 +174,7 @@ class StyleGANXLModule(GANModule):
         return phases
 
     def generator_main_loss(self, batch: dict[str, Tensor]) -> Tensor:
-        c = self._one_hot(batch.get("label"))
+        c = self.one_hot(batch.get("label"), self.c_dim)
         fakes, _ = self.run_G(batch["image"].shape[0], c)
         fake_logits = self.run_D(fakes, c)
         self.record("scores/fake_G", torch.cat([t.flatten() for t in fake_logits]))
@@ -206,23 +187,17 @@ class StyleGANXLModule(GANModule):
 
     def path_length_loss(self, batch: dict[str, Tensor]) -> Tensor:
         n = max(batch["image"].shape[0] // int(self.loss_config["pl_batch_shrink"]), 1)
-        c = self._one_hot(batch.get("label"))
+        c = self.one_hot(batch.get("label"), self.c_dim)
         images, ws = self.run_G(n, None if c is None else c[:n])
         h, w = images.shape[2:]
         lengths = path_lengths(images, ws, self.global_randn(n, *images.shape[1:]) / (h * w) ** 0.5)
-        batch_mean = lengths.mean()  # not detached: the official gradient also flows through the new running mean
-        if self.world_size > 1:  # one running mean for all processes; the gradient through this process's mean
-            global_mean = batch_mean.detach().clone()
-            torch.distributed.all_reduce(global_mean)
-            batch_mean = batch_mean + (global_mean / self.world_size - batch_mean).detach()
-        penalty, new_mean = path_length_penalty(lengths, self.pl_mean, self.loss_config["pl_decay"], batch_mean)
-        self.pl_mean.copy_(new_mean.detach())
+        penalty = running_path_length_penalty(lengths, self.pl_mean, self.loss_config["pl_decay"], self.world_size)
         self.record("pl/mean", self.pl_mean)
         return (penalty * self.loss_config["pl_weight"]).mean()
 
     def discriminator_main_loss(self, batch: dict[str, Tensor]) -> Tensor:
         reals = batch["image"]
-        c = self._one_hot(batch.get("label"))
+        c = self.one_hot(batch.get("label"), self.c_dim)
         with torch.no_grad():
             fakes, _ = self.run_G(reals.shape[0], c, update_emas=True)
         fake_logits = self.run_D(fakes, c)
@@ -253,23 +228,21 @@ class StyleGANXLModule(GANModule):
         truncation_cutoff: int | None = None,  # truncate ws[:, :cutoff]; None: all
     ) -> Tensor:
         """G_ema images in [-1, 1]."""
-        ws = self.G_ema.mapping(z.to(self.device), self._one_hot(labels), truncation_psi=truncation_psi,
+        ws = self.G_ema.mapping(z.to(self.device), self.one_hot(labels, self.c_dim), truncation_psi=truncation_psi,
                                 truncation_cutoff=truncation_cutoff)
         return self.G_ema.synthesis(ws)
 
     def sample(self, seeds: list[int], labels: Tensor | None = None, **kwargs: Any) -> Tensor:
         """uint8 images per seed; a conditional model without labels cycles through the classes by seed."""
         options = {**self.sampling, **{k: v for k, v in kwargs.items() if k in self.sampling}}
-        if self.c_dim and labels is None:
-            labels = torch.tensor(list(seeds)) % self.c_dim
-        images = self.generate(self.latents_from_seeds(seeds, self.G.z_dim), labels, **options)
-        return (images * 127.5 + 128).clamp(0, 255).to(torch.uint8)
+        images = self.generate(self.latents_from_seeds(seeds, self.G.z_dim), cycled_labels(seeds, labels, self.c_dim), **options)
+        return to_uint8(images)
 
     @torch.no_grad()
     def eval_fakes(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
         """The class-conditional protocol: no truncation, the real batch's labels (so the real label distribution)."""
         z = torch.randn(batch["image"].shape[0], self.G.z_dim, generator=generator).to(self.device)
-        ws = self.G_ema.mapping(z, self._one_hot(batch.get("label")))
+        ws = self.G_ema.mapping(z, self.one_hot(batch.get("label"), self.c_dim))
         return self.G_ema.synthesis(ws)
 
 

@@ -25,9 +25,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from gan_zoo.models.stylegan_xl.generator import StyleGANXLGenerator
 from gan_zoo.models.stylegan3.synthesis import LayerSpecs, finish_specs, make_layer
 from gan_zoo.models.stylegan3.synthesis_layer import SynthesisLayer
+from gan_zoo.models.stylegan_xl.generator import StyleGANXLGenerator
 
 UP_FACTORS = (2, 4, 8, 16)  # what the official SuperresGenerator accepts
 
