@@ -47,13 +47,22 @@ def time_pipe(pipe: AugmentPipe, images: torch.Tensor, backward: bool, iters: in
     return (time.perf_counter() - start) / iters
 
 
-def benchmark_augment(resolution: int, batch: int = 32, preset: str = "bgc", p: float = 0.5, backward: bool = False,
-                      iters: int = 5, repeats: int = 3, device: str = "cpu", csv: str | None = "augment") -> dict:
+def benchmark_augment(
+    resolution: int,
+    batch: int = 32,
+    preset: str = "bgc",
+    p: float = 0.5,
+    backward: bool = False,
+    iters: int = 5,
+    repeats: int = 3,
+    device: str = "cpu",
+    csv: str | None = "augment",
+) -> dict:
     """Measure one (resolution, mode) point, report it (JSON line + CSV row) and return the record."""
     cuda = device.startswith("cuda")
     torch.manual_seed(0)
     pipe = AugmentPipe.from_preset(preset, p=p).to(device)
-    images = (torch.rand(batch, 3, resolution, resolution, device=device) * 2 - 1)
+    images = torch.rand(batch, 3, resolution, resolution, device=device) * 2 - 1
     if cuda:
         torch.cuda.reset_peak_memory_stats()
     seconds = [time_pipe(pipe, images, backward, iters, cuda) for _ in range(repeats)]
@@ -63,10 +72,20 @@ def benchmark_augment(resolution: int, batch: int = 32, preset: str = "bgc", p: 
     record = {
         **provenance(cuda, "32"),
         "config": f"augment {preset} p={p} {mode} res={resolution}",
-        "batch": batch, "s_per_kimg": s_per_kimg, "s_per_kimg_spread": s_spread,
-        "img_per_s": img_per_s, "img_per_s_spread": img_spread, "peak_mem_mb": peak_memory_mb(cuda),
-        "iters": iters, "repeats": repeats, "resolution": resolution, "mode": mode, "preset": preset, "p": p,
-        "threads": torch.get_num_threads(), "load_avg_1min": round(os.getloadavg()[0], 2),
+        "batch": batch,
+        "s_per_kimg": s_per_kimg,
+        "s_per_kimg_spread": s_spread,
+        "img_per_s": img_per_s,
+        "img_per_s_spread": img_spread,
+        "peak_mem_mb": peak_memory_mb(cuda),
+        "iters": iters,
+        "repeats": repeats,
+        "resolution": resolution,
+        "mode": mode,
+        "preset": preset,
+        "p": p,
+        "threads": torch.get_num_threads(),
+        "load_avg_1min": round(os.getloadavg()[0], 2),
     }
     report("augment", record, csv)
     return record
@@ -88,8 +107,7 @@ def main(argv: list[str]) -> None:
         torch.set_num_threads(args.threads)
     for resolution in (int(r) for r in args.resolutions.split(",")):
         for backward in (False, True):
-            benchmark_augment(resolution, args.batch, args.preset, args.p, backward, args.iters, args.repeats,
-                              args.device, args.csv)
+            benchmark_augment(resolution, args.batch, args.preset, args.p, backward, args.iters, args.repeats, args.device, args.csv)
 
 
 if __name__ == "__main__":

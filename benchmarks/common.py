@@ -31,9 +31,21 @@ RESULTS_DIR = BENCH_DIR / "results"
 # The fixed CSV columns; anything benchmark-specific goes into the JSON `extra` column, so rows
 # from different versions of a script still line up under one header.
 CSV_COLUMNS = (
-    "timestamp", "device", "torch", "git_sha", "config", "batch", "dtype",
-    "s_per_kimg", "s_per_kimg_spread", "img_per_s", "img_per_s_spread", "peak_mem_mb",
-    "iters", "repeats", "extra",
+    "timestamp",
+    "device",
+    "torch",
+    "git_sha",
+    "config",
+    "batch",
+    "dtype",
+    "s_per_kimg",
+    "s_per_kimg_spread",
+    "img_per_s",
+    "img_per_s_spread",
+    "peak_mem_mb",
+    "iters",
+    "repeats",
+    "extra",
 )
 
 # Dense bf16 tensor-core peak FLOP/s for MFU, from NVIDIA's H100 / H200 / A100 datasheets (half their "with sparsity"
@@ -75,8 +87,16 @@ def device_name(cuda: bool) -> str:
 
 def dtype_name(precision: Any) -> str:
     """Lightning's `trainer.precision` setting as a short dtype label."""
-    names = {"32": "fp32", "32-true": "fp32", "64-true": "fp64", "bf16-mixed": "bf16-mixed",
-             "16-mixed": "fp16-mixed", "bf16-true": "bf16", "16-true": "fp16", "transformer-engine": "fp8-te"}
+    names = {
+        "32": "fp32",
+        "32-true": "fp32",
+        "64-true": "fp64",
+        "bf16-mixed": "bf16-mixed",
+        "16-mixed": "fp16-mixed",
+        "bf16-true": "bf16",
+        "16-true": "fp16",
+        "transformer-engine": "fp8-te",
+    }
     return names.get(str(precision), str(precision))
 
 

@@ -104,15 +104,28 @@ def bench_prepare(args: argparse.Namespace, tmp: Path) -> None:
             dest.unlink()
         img_per_s, img_spread = summarize([result.written / s for s in timed])
         s_per_kimg, s_spread = summarize([1000 * s / result.written for s in timed])
-        report("data", {
-            **provenance(False, "32-true"),
-            "config": f"prepare workers={workers} res={args.resolution} n={args.num_images} from {args.source_size} jpeg center-crop",
-            "batch": "", "s_per_kimg": s_per_kimg, "s_per_kimg_spread": s_spread,
-            "img_per_s": img_per_s, "img_per_s_spread": img_spread,
-            "peak_mem_mb": peak_memory_mb(False), "peak_mem_kind": "main_process_max_rss",
-            "iters": result.written, "repeats": args.repeats, "source": "prepare", "workers": workers,
-            "resolution": args.resolution, "source_size": args.source_size, "zip_mib": round(zip_mib, 1),
-        }, args.csv)
+        report(
+            "data",
+            {
+                **provenance(False, "32-true"),
+                "config": f"prepare workers={workers} res={args.resolution} n={args.num_images} from {args.source_size} jpeg center-crop",
+                "batch": "",
+                "s_per_kimg": s_per_kimg,
+                "s_per_kimg_spread": s_spread,
+                "img_per_s": img_per_s,
+                "img_per_s_spread": img_spread,
+                "peak_mem_mb": peak_memory_mb(False),
+                "peak_mem_kind": "main_process_max_rss",
+                "iters": result.written,
+                "repeats": args.repeats,
+                "source": "prepare",
+                "workers": workers,
+                "resolution": args.resolution,
+                "source_size": args.source_size,
+                "zip_mib": round(zip_mib, 1),
+            },
+            args.csv,
+        )
 
 
 def main(argv: list[str]) -> None:
@@ -151,16 +164,30 @@ def main(argv: list[str]) -> None:
                 timed = [time_loader(datamodule, args.num_images, args.batch, args.passes) for _ in range(args.repeats)]
                 img_per_s, img_spread = summarize([n / s for s, n, _ in timed])
                 s_per_kimg, s_spread = summarize([1000 * s / n for s, n, _ in timed])
-                report("data", {
-                    **provenance(False, "32-true"),
-                    "config": f"{source} workers={workers} res={args.resolution} n={args.num_images}",
-                    "batch": args.batch, "s_per_kimg": s_per_kimg, "s_per_kimg_spread": s_spread,
-                    "img_per_s": img_per_s, "img_per_s_spread": img_spread,
-                    "peak_mem_mb": peak_memory_mb(False), "peak_mem_kind": "main_process_max_rss",
-                    "iters": timed[0][1] // args.batch, "repeats": args.repeats,
-                    "source": source, "workers": workers, "resolution": args.resolution, "mean_file_kib": round(mean_kb, 1),
-                    "dataset_build_s": round(build_s, 3), "first_batch_s": round(min(f for _, _, f in timed), 3), "threads": torch.get_num_threads(),
-                }, args.csv)
+                report(
+                    "data",
+                    {
+                        **provenance(False, "32-true"),
+                        "config": f"{source} workers={workers} res={args.resolution} n={args.num_images}",
+                        "batch": args.batch,
+                        "s_per_kimg": s_per_kimg,
+                        "s_per_kimg_spread": s_spread,
+                        "img_per_s": img_per_s,
+                        "img_per_s_spread": img_spread,
+                        "peak_mem_mb": peak_memory_mb(False),
+                        "peak_mem_kind": "main_process_max_rss",
+                        "iters": timed[0][1] // args.batch,
+                        "repeats": args.repeats,
+                        "source": source,
+                        "workers": workers,
+                        "resolution": args.resolution,
+                        "mean_file_kib": round(mean_kb, 1),
+                        "dataset_build_s": round(build_s, 3),
+                        "first_batch_s": round(min(f for _, _, f in timed), 3),
+                        "threads": torch.get_num_threads(),
+                    },
+                    args.csv,
+                )
 
 
 if __name__ == "__main__":

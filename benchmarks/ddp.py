@@ -53,8 +53,21 @@ GPU_VARIANTS = {
 
 def run_variant(overrides: list[str], variant: list[str], env: dict[str, str], args: argparse.Namespace) -> dict:
     """train_step.py's JSON record for the base overrides plus the variant's (the variant wins)."""
-    command = [sys.executable, str(TRAIN_STEP), *overrides, *variant, "--csv", "none", "--no-flops",
-               "--warmup", str(args.warmup), "--iters", str(args.iters), "--repeats", str(args.repeats)]
+    command = [
+        sys.executable,
+        str(TRAIN_STEP),
+        *overrides,
+        *variant,
+        "--csv",
+        "none",
+        "--no-flops",
+        "--warmup",
+        str(args.warmup),
+        "--iters",
+        str(args.iters),
+        "--repeats",
+        str(args.repeats),
+    ]
     result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, **env})
     lines = [line for line in result.stdout.splitlines() if line.startswith('{"bench": "train_step"')]
     if result.returncode != 0 or not lines:
@@ -80,10 +93,30 @@ def main(argv: list[str]) -> None:
     base = results.get("1proc")
     for name, record in results.items():
         speedup = record["img_per_s"] / base["img_per_s"] if base else None
-        row = {key: record[key] for key in ("device", "torch", "git_sha", "dtype", "batch", "s_per_kimg", "s_per_kimg_spread",
-                                             "img_per_s", "img_per_s_spread", "peak_mem_mb", "iters", "repeats", "world_size", "threads")}
+        row = {
+            key: record[key]
+            for key in (
+                "device",
+                "torch",
+                "git_sha",
+                "dtype",
+                "batch",
+                "s_per_kimg",
+                "s_per_kimg_spread",
+                "img_per_s",
+                "img_per_s_spread",
+                "peak_mem_mb",
+                "iters",
+                "repeats",
+                "world_size",
+                "threads",
+            )
+        }
         row.update(
-            config=" ".join(overrides), variant=name, env=variants[name][1], s_per_kimg_repeats=record["s_per_kimg_repeats"],
+            config=" ".join(overrides),
+            variant=name,
+            env=variants[name][1],
+            s_per_kimg_repeats=record["s_per_kimg_repeats"],
             speedup_vs_1proc=round(speedup, 4) if speedup else None,
             scaling_efficiency=round(speedup / record["world_size"], 4) if speedup else None,
         )

@@ -71,8 +71,9 @@ class SmallGenerator(nn.Module):
     def __init__(self, resolution: int) -> None:
         super().__init__()
         self.resolution = resolution
-        self.net = nn.Sequential(nn.Linear(64, 64 * 4 * 4), nn.Unflatten(1, (64, 4, 4)), nn.Upsample(scale_factor=resolution // 4),
-                                 nn.Conv2d(64, 3, 3, padding=1), nn.Tanh())
+        self.net = nn.Sequential(
+            nn.Linear(64, 64 * 4 * 4), nn.Unflatten(1, (64, 4, 4)), nn.Upsample(scale_factor=resolution // 4), nn.Conv2d(64, 3, 3, padding=1), nn.Tanh()
+        )
 
     @property
     def device(self) -> torch.device:
@@ -111,13 +112,27 @@ def main(argv: list[str]) -> None:
     base_rate = summarize([args.images / s for s in seconds["torch-fidelity"]])[0]
     for name, (_, batch) in runs.items():
         rate, spread = summarize([args.images / s for s in seconds[name]])
-        report("metrics", {
-            **provenance(cuda, "32-true"), "config": f"inception pool3 {name} res={args.resolution} n={args.images}", "batch": batch,
-            "s_per_kimg": 1000 / rate, "s_per_kimg_spread": "", "img_per_s": rate, "img_per_s_spread": spread,
-            "peak_mem_mb": peak_memory_mb(cuda), "iters": args.images, "repeats": args.repeats,
-            "impl": name, "speedup_vs_torch_fidelity": round(rate / base_rate, 3), "threads": threads,
-            "max_abs_feature_diff": float((features[name] - reference).abs().max()), "feature_scale": float(reference.abs().max()),
-        }, args.csv)
+        report(
+            "metrics",
+            {
+                **provenance(cuda, "32-true"),
+                "config": f"inception pool3 {name} res={args.resolution} n={args.images}",
+                "batch": batch,
+                "s_per_kimg": 1000 / rate,
+                "s_per_kimg_spread": "",
+                "img_per_s": rate,
+                "img_per_s_spread": spread,
+                "peak_mem_mb": peak_memory_mb(cuda),
+                "iters": args.images,
+                "repeats": args.repeats,
+                "impl": name,
+                "speedup_vs_torch_fidelity": round(rate / base_rate, 3),
+                "threads": threads,
+                "max_abs_feature_diff": float((features[name] - reference).abs().max()),
+                "feature_scale": float(reference.abs().max()),
+            },
+            args.csv,
+        )
     if args.fid_samples:
         n = args.fid_samples
         dataset = ShapesDataset(resolution=args.resolution, num_images=n, seed=0)
@@ -126,12 +141,26 @@ def main(argv: list[str]) -> None:
         start = time.perf_counter()
         (result,) = MetricEvaluator([f"fid{n}"], options).evaluate(generator, dataset)
         elapsed = time.perf_counter() - start
-        report("metrics", {
-            **provenance(cuda, "32-true"), "config": f"fid{n} end to end (fakes + reals) res={args.resolution}", "batch": batches[0],
-            "s_per_kimg": elapsed / (2 * n) * 1000, "s_per_kimg_spread": "", "img_per_s": 2 * n / elapsed, "img_per_s_spread": "",
-            "peak_mem_mb": peak_memory_mb(cuda), "iters": 2 * n, "repeats": 1, "impl": "gan-zoo", "wall_s": round(elapsed, 2),
-            "fid": result.value, "threads": threads,
-        }, args.csv)
+        report(
+            "metrics",
+            {
+                **provenance(cuda, "32-true"),
+                "config": f"fid{n} end to end (fakes + reals) res={args.resolution}",
+                "batch": batches[0],
+                "s_per_kimg": elapsed / (2 * n) * 1000,
+                "s_per_kimg_spread": "",
+                "img_per_s": 2 * n / elapsed,
+                "img_per_s_spread": "",
+                "peak_mem_mb": peak_memory_mb(cuda),
+                "iters": 2 * n,
+                "repeats": 1,
+                "impl": "gan-zoo",
+                "wall_s": round(elapsed, 2),
+                "fid": result.value,
+                "threads": threads,
+            },
+            args.csv,
+        )
 
 
 if __name__ == "__main__":

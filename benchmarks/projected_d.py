@@ -53,8 +53,16 @@ def time_discriminator(D: torch.nn.Module, images: torch.Tensor, c: torch.Tensor
     return (time.perf_counter() - start) / iters
 
 
-def benchmark_backbone(backbone: str, resolution: int, batch: int = 8, backward: bool = False, iters: int = 3,
-                       repeats: int = 3, device: str = "cpu", csv: str | None = "projected_d") -> dict:
+def benchmark_backbone(
+    backbone: str,
+    resolution: int,
+    batch: int = 8,
+    backward: bool = False,
+    iters: int = 3,
+    repeats: int = 3,
+    device: str = "cpu",
+    csv: str | None = "projected_d",
+) -> dict:
     """Measure one (backbone, resolution, mode) point, report it (JSON line + CSV row) and return the record."""
     cuda = device.startswith("cuda")
     torch.manual_seed(0)
@@ -70,11 +78,20 @@ def benchmark_backbone(backbone: str, resolution: int, batch: int = 8, backward:
     record = {
         **provenance(cuda, "32"),
         "config": f"projected D {backbone} {mode} res={resolution} (224 px trunk input)",
-        "batch": batch, "s_per_kimg": s_per_kimg, "s_per_kimg_spread": s_spread,
-        "img_per_s": img_per_s, "img_per_s_spread": img_spread, "peak_mem_mb": peak_memory_mb(cuda),
-        "iters": iters, "repeats": repeats, "backbone": backbone, "resolution": resolution, "mode": mode,
+        "batch": batch,
+        "s_per_kimg": s_per_kimg,
+        "s_per_kimg_spread": s_spread,
+        "img_per_s": img_per_s,
+        "img_per_s_spread": img_spread,
+        "peak_mem_mb": peak_memory_mb(cuda),
+        "iters": iters,
+        "repeats": repeats,
+        "backbone": backbone,
+        "resolution": resolution,
+        "mode": mode,
         "trainable_params": sum(p.numel() for p in D.parameters() if p.requires_grad),
-        "threads": torch.get_num_threads(), "load_avg_1min": round(os.getloadavg()[0], 2),
+        "threads": torch.get_num_threads(),
+        "load_avg_1min": round(os.getloadavg()[0], 2),
     }
     report("projected_d", record, csv)
     return record

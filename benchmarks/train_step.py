@@ -237,13 +237,20 @@ def phase_breakdown(timer: StepTimer, timed_iters: int) -> dict[str, float]:
     """ms per iteration of each `phase/<name>` range (GANModule.training_step), the rest of training_step
     (schedules, logging) and Lightning's loop (the wall clock outside training_step)."""
     assert timer.profiler is not None
-    spans = {event.key: event.cpu_time_total / 1000 / timed_iters for event in timer.profiler.key_averages()
-             if event.key.startswith("phase/") or event.key == "training_step"}
+    spans = {
+        event.key: event.cpu_time_total / 1000 / timed_iters
+        for event in timer.profiler.key_averages()
+        if event.key.startswith("phase/") or event.key == "training_step"
+    }
     wall_ms = 1000 * (timer.stamps[-1] - timer.stamps[timer.warmup - 1]) / timed_iters
     step_ms = spans.pop("training_step")
     phases = {key.removeprefix("phase/"): round(ms, 1) for key, ms in sorted(spans.items())}
-    return {**phases, "training_step_rest": round(step_ms - sum(spans.values()), 1), "lightning_loop": round(wall_ms - step_ms, 1),
-            "iteration": round(wall_ms, 1)}
+    return {
+        **phases,
+        "training_step_rest": round(step_ms - sum(spans.values()), 1),
+        "lightning_loop": round(wall_ms - step_ms, 1),
+        "iteration": round(wall_ms, 1),
+    }
 
 
 def write_operator_table(timer: StepTimer, record: dict[str, Any], family: str) -> None:
@@ -254,8 +261,10 @@ def write_operator_table(timer: StepTimer, record: dict[str, Any], family: str) 
     path = RESULTS_DIR / "profiles" / f"{family}.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("a") as file:
-        file.write(f"## {record['timestamp']} {record['device']} torch {record['torch']} {record['git_sha']} {record['dtype']}\n"
-                   f"## {record['config']}\n## ms per iteration: {record['phase_ms']}\n{table}\n\n")
+        file.write(
+            f"## {record['timestamp']} {record['device']} torch {record['torch']} {record['git_sha']} {record['dtype']}\n"
+            f"## {record['config']}\n## ms per iteration: {record['phase_ms']}\n{table}\n\n"
+        )
 
 
 def main(argv: list[str]) -> dict[str, Any] | None:
@@ -282,8 +291,15 @@ def main(argv: list[str]) -> dict[str, Any] | None:
     if args.profile:
         spans_in_training_step(module)
     trainer: L.Trainer = instantiate(
-        trainer_settings(cfg), callbacks=[timer], logger=False, enable_checkpointing=False, enable_progress_bar=False,
-        enable_model_summary=False, max_steps=-1, max_epochs=1, reload_dataloaders_every_n_epochs=0,
+        trainer_settings(cfg),
+        callbacks=[timer],
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        max_steps=-1,
+        max_epochs=1,
+        reload_dataloaders_every_n_epochs=0,
         use_distributed_sampler=False,
     )
     trainer.fit(module, datamodule=data)
@@ -296,24 +312,32 @@ def main(argv: list[str]) -> dict[str, Any] | None:
         **provenance(cuda, cfg.trainer.precision),
         "config": " ".join(overrides),
         "batch": timer.images[-1],
-        "s_per_kimg": s_per_kimg, "s_per_kimg_spread": s_spread,
-        "img_per_s": img_per_s, "img_per_s_spread": img_spread,
+        "s_per_kimg": s_per_kimg,
+        "s_per_kimg_spread": s_spread,
+        "img_per_s": img_per_s,
+        "img_per_s_spread": img_spread,
         "peak_mem_mb": peak_memory_mb(cuda),
         "peak_mem_kind": "cuda_max_allocated" if cuda else "process_max_rss",
-        "iters": args.iters, "repeats": args.repeats, "warmup": args.warmup,
+        "iters": args.iters,
+        "repeats": args.repeats,
+        "warmup": args.warmup,
         "s_per_kimg_repeats": [round(1000 * s / n, 4) for s, n in timed],
-        "world_size": trainer.world_size, "threads": torch.get_num_threads(),
-        "at_kimg": at_kimg, "phase": module.progress_description(),
+        "world_size": trainer.world_size,
+        "threads": torch.get_num_threads(),
+        "at_kimg": at_kimg,
+        "phase": module.progress_description(),
         "compile": bool(cfg.model.get("compile", False)),
-        "data": "random" if args.random_data else "real", "batch_load_s": round(data.load_seconds, 4),
+        "data": "random" if args.random_data else "real",
+        "batch_load_s": round(data.load_seconds, 4),
         "profiled": args.profile,
     }
     if timer.flops is not None:
         flops = timer.flops * trainer.world_size  # counted on rank 0; every rank does the same work
         flops_per_s = flops * img_per_s / timer.images[0]  # FLOPs per iteration x iterations per second
         peak = peak_bf16_flops(record["device"]) if cuda else None  # per device, so MFU is per device too
-        record.update(gflop_per_iter=round(flops / 1e9, 3), tflops=round(flops_per_s / 1e12, 4),
-                      mfu=round(flops_per_s / trainer.world_size / peak, 4) if peak else None)
+        record.update(
+            gflop_per_iter=round(flops / 1e9, 3), tflops=round(flops_per_s / 1e12, 4), mfu=round(flops_per_s / trainer.world_size / peak, 4) if peak else None
+        )
     report("train_step", record, args.csv)
     if args.profile:
         profile = {**record, "phase_ms": phase_breakdown(timer, args.iters * args.repeats), "family": module.family}

@@ -77,7 +77,7 @@ def _missing_option(missing: str, hydra_options: list[str] | None, overrides: li
     if "/" not in missing:
         return None
     group = _group_of(missing, overrides)
-    choice = missing[len(group) + 1:]
+    choice = missing[len(group) + 1 :]
     options = set(config_options(group))
     if "/" not in choice:  # Hydra lists the options of the missing file's own folder only
         options |= set(hydra_options or [])

@@ -40,8 +40,23 @@ def prepare(cfg: DictConfig) -> None:
     for key in ("source", "dest"):
         if cfg.get(key) in (None, "", "???"):
             raise ConfigError(f"pass {key}=PATH: gan-zoo data prepare source=DOWNLOADED_FILE_OR_FOLDER dest=OUT.zip")
-    options = {key: cfg[key] for key in ("resolution", "transform", "labels", "split", "subset", "max_images", "channels",
-                                         "workers", "skip_bad", "overwrite", "compress_level", "progress")}
+    options = {
+        key: cfg[key]
+        for key in (
+            "resolution",
+            "transform",
+            "labels",
+            "split",
+            "subset",
+            "max_images",
+            "channels",
+            "workers",
+            "skip_bad",
+            "overwrite",
+            "compress_level",
+            "progress",
+        )
+    }
     try:
         result = prepare_dataset(str(cfg.source), str(cfg.dest), **options)
     except KeyboardInterrupt:
@@ -49,8 +64,7 @@ def prepare(cfg: DictConfig) -> None:
     size = f"{result.size[0]}x{result.size[1]}" if result.size else "-"
     classes = f"{result.num_classes} classes" if result.num_classes else "no labels"
     print(f"gan-zoo data prepare: {result.description}")
-    print(f"gan-zoo data prepare: wrote {result.written:,} images ({size}, {result.channels} channel(s), {classes}) "
-          f"to {result.dest} in {result.seconds:.1f} s")
+    print(f"gan-zoo data prepare: wrote {result.written:,} images ({size}, {result.channels} channel(s), {classes}) to {result.dest} in {result.seconds:.1f} s")
     if result.dropped:
         print(f"gan-zoo data prepare: {result.dropped:,} images were left out by transform=center-crop-wide (narrower than the output), as dataset_tool does")
     if result.skipped:
@@ -101,16 +115,20 @@ def stats(cfg: DictConfig) -> None:
         own, trained = dict(cfg.get(key) or {}), dict(callback.get(key) or {})
         return {name: own.get(name) or trained.get(name) for name in {*own, *trained}}
 
-    options = MetricOptions(weights=fallback("weights"), weights_sha256=fallback("weights_sha256"),
-                            cache_dir=cfg.cache_dir or callback.get("cache_dir"), batch_size=int(cfg.batch_size),
-                            num_workers=int(cfg.num_workers), progress=True)
+    options = MetricOptions(
+        weights=fallback("weights"),
+        weights_sha256=fallback("weights_sha256"),
+        cache_dir=cfg.cache_dir or callback.get("cache_dir"),
+        batch_size=int(cfg.batch_size),
+        num_workers=int(cfg.num_workers),
+        progress=True,
+    )
     evaluator = MetricEvaluator(names, options)
     datamodule = build_datamodule(cfg)
     datamodule.setup("validate")
     dataset = datamodule.dataset
     print(
-        f"gan-zoo data stats: {type(dataset).__name__} at {getattr(dataset, 'path', '(embedded)')}: {len(dataset):,} images; "
-        f"cache {evaluator.cache.directory}"
+        f"gan-zoo data stats: {type(dataset).__name__} at {getattr(dataset, 'path', '(embedded)')}: {len(dataset):,} images; cache {evaluator.cache.directory}"
     )
     for name, count, hit in evaluator.real_statistics(dataset, pick_device(str(cfg.device))):
         state = "no cached real statistics (nothing to do)" if hit is None else f"{count:,} real images, {'already cached' if hit else 'computed and cached'}"

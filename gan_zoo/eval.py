@@ -29,8 +29,10 @@ def data_config(cfg: DictConfig, ckpt: Path, record: dict[str, Any] | None = Non
     imported = (record or {}).get("imported_from")
     if imported:
         trained_on = imported.get("data") or {}
-        raise ConfigError(f"{ckpt.name} holds networks of an official file ({imported['format']}), with no gan-zoo run to say its data set; pass data=<name> "
-                          f"with the data set it was trained on at {trained_on.get('resolution')} px (e.g. data=ffhq data.path=...)")
+        raise ConfigError(
+            f"{ckpt.name} holds networks of an official file ({imported['format']}), with no gan-zoo run to say its data set; pass data=<name> "
+            f"with the data set it was trained on at {trained_on.get('resolution')} px (e.g. data=ffhq data.path=...)"
+        )
     saved = ckpt.parent.parent / ".hydra" / "config.yaml"
     if not saved.is_file():
         raise ConfigError(f"no data set given and {saved} does not exist to say which one {ckpt.name} was trained on; pass data=<name> (gan-zoo list)")
@@ -50,16 +52,31 @@ def evaluate_checkpoint(cfg: DictConfig) -> list[dict[str, Any]]:
 
     ckpt = resolve_model_file(str(cfg.ckpt))
     device = pick_device(str(cfg.device))
-    evaluator = MetricEvaluator(names, MetricOptions(
-        weights=dict(cfg.weights or {}), weights_sha256=dict(cfg.weights_sha256 or {}), cache_dir=cfg.cache_dir,
-        batch_size=int(cfg.batch_size), sample_block=int(cfg.sample_block), num_workers=int(cfg.num_workers), seed=int(cfg.seed),
-        progress=True))
+    evaluator = MetricEvaluator(
+        names,
+        MetricOptions(
+            weights=dict(cfg.weights or {}),
+            weights_sha256=dict(cfg.weights_sha256 or {}),
+            cache_dir=cfg.cache_dir,
+            batch_size=int(cfg.batch_size),
+            sample_block=int(cfg.sample_block),
+            num_workers=int(cfg.num_workers),
+            seed=int(cfg.seed),
+            progress=True,
+        ),
+    )
     module, record = load_any_module(ckpt, device, _overrides(cfg))
     datamodule = build_datamodule(data_config(cfg, ckpt, record))
     datamodule.setup("validate")
     results = evaluator.evaluate(module, datamodule.dataset)
-    common = {"checkpoint": str(ckpt), "checkpoint_sha256": source_sha256(ckpt), "kimg": record.get("cur_nimg", 0) / 1000,
-              "seed": int(cfg.seed), "family": record.get("family"), "time": time.strftime("%Y-%m-%dT%H:%M:%S")}
+    common = {
+        "checkpoint": str(ckpt),
+        "checkpoint_sha256": source_sha256(ckpt),
+        "kimg": record.get("cur_nimg", 0) / 1000,
+        "seed": int(cfg.seed),
+        "family": record.get("family"),
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+    }
     lines = [_line(result, common) for result in results]
     output = Path(str(cfg.output)).expanduser() if cfg.get("output") else ckpt.parent / "metrics.jsonl"
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -75,9 +92,16 @@ def _overrides(cfg: DictConfig) -> dict[str, Any]:
 
 
 def _line(result: MetricResult, common: dict[str, Any]) -> dict[str, Any]:
-    return {"metric": result.name, "value": result.value, "values": result.values, **common,
-            "num_gen": result.card["num_gen"], "num_real": result.card.get("num_real"),
-            "seconds": round(result.seconds, 3), "card": result.card}
+    return {
+        "metric": result.name,
+        "value": result.value,
+        "values": result.values,
+        **common,
+        "num_gen": result.card["num_gen"],
+        "num_real": result.card.get("num_real"),
+        "seconds": round(result.seconds, 3),
+        "card": result.card,
+    }
 
 
 def format_table(results: list[MetricResult], title: str) -> str:

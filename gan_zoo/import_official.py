@@ -31,8 +31,7 @@ def import_official(cfg: DictConfig) -> dict[str, Any]:
     module = module_from_imported(imported, source)
     checkpoint = imported_checkpoint(imported, module, source)
     atomic_save(checkpoint, out)
-    print(f"gan-zoo import: {source.name} ({imported.source_format}) -> {out}: family {imported.family}, "
-          f"networks {', '.join(imported.networks)}")
+    print(f"gan-zoo import: {source.name} ({imported.source_format}) -> {out}: family {imported.family}, networks {', '.join(imported.networks)}")
     for note in imported.notes:
         print(f"gan-zoo import: note: {note}")
     return checkpoint["gan_zoo"]

@@ -84,16 +84,16 @@ def _train(cfg: DictConfig, output_dir: Path, run_dir: RunDirectory) -> dict[str
     return {"cur_nimg": int(module.cur_nimg), "stopped_by_signal": stop, "trainer": trainer}
 
 
-def _log_start(cfg: DictConfig, module: Any, datamodule: Any, output_dir: Path, ckpt_path: Path | None, record: dict[str, Any],
-               run_dir: RunDirectory) -> None:
+def _log_start(cfg: DictConfig, module: Any, datamodule: Any, output_dir: Path, ckpt_path: Path | None, record: dict[str, Any], run_dir: RunDirectory) -> None:
     """What the run is, in two lines: the terminal and train.log begin with them."""
     what = preset_name(cfg) or f"model {module.family}"
     data = f"{type(datamodule.dataset).__name__} at {getattr(datamodule.dataset, 'path', None) or '(embedded)'}, {datamodule.resolution} px"
     log.info("%s on %s: %s kimg, batch %s, seed %s -> %s", what, data, cfg.total_kimg, cfg.data.batch_size, cfg.seed, output_dir)
     overrides = " ".join(task_overrides()) or "none"
     if ckpt_path is not None:
-        log.info("resuming %s at %.1f kimg with overrides %s (this resume's config: %s)", ckpt_path, record.get("cur_nimg", 0) / 1000,
-                 overrides, run_dir.config_dir)
+        log.info(
+            "resuming %s at %.1f kimg with overrides %s (this resume's config: %s)", ckpt_path, record.get("cur_nimg", 0) / 1000, overrides, run_dir.config_dir
+        )
     else:
         log.info("overrides: %s", overrides)
 

@@ -57,8 +57,14 @@ def stand_in_modules(members: dict[str, dict[str, Any] | None]) -> Iterator[None
 
 def official_globals() -> contextlib.AbstractContextManager[None]:
     """Make pickle write our stand-ins as `torch_utils.persistence...` and `dnnlib.util.EasyDict`."""
-    return stand_in_modules({"torch_utils": None, "torch_utils.persistence": {"_reconstruct_persistent_obj": _reconstruct_persistent_obj},
-                             "dnnlib": None, "dnnlib.util": {"EasyDict": EasyDict}})
+    return stand_in_modules(
+        {
+            "torch_utils": None,
+            "torch_utils.persistence": {"_reconstruct_persistent_obj": _reconstruct_persistent_obj},
+            "dnnlib": None,
+            "dnnlib.util": {"EasyDict": EasyDict},
+        }
+    )
 
 
 def easy(value: Any) -> Any:
@@ -77,8 +83,9 @@ class PersistentObject:
         return (_reconstruct_persistent_obj, (self.meta,))
 
 
-def persistent_module(module: nn.Module, class_name: str, module_src: str, init_kwargs: dict[str, Any] | None = None,
-                      child_class_names: dict[str, str] | None = None) -> PersistentObject:
+def persistent_module(
+    module: nn.Module, class_name: str, module_src: str, init_kwargs: dict[str, Any] | None = None, child_class_names: dict[str, str] | None = None
+) -> PersistentObject:
     """`module`'s tree as persistence records (parameters, persistent buffers, children)."""
     non_persistent = set(module._non_persistent_buffers_set)
     children = collections.OrderedDict()
@@ -87,8 +94,9 @@ def persistent_module(module: nn.Module, class_name: str, module_src: str, init_
         children[name] = persistent_module(child, child_name, module_src, child_class_names=child_class_names)
     state = {
         "training": False,
-        "_parameters": collections.OrderedDict((k, nn.Parameter(v.detach().clone(), requires_grad=False))
-                                               for k, v in module._parameters.items() if v is not None),
+        "_parameters": collections.OrderedDict(
+            (k, nn.Parameter(v.detach().clone(), requires_grad=False)) for k, v in module._parameters.items() if v is not None
+        ),
         "_buffers": collections.OrderedDict((k, v.detach().clone()) for k, v in module._buffers.items() if v is not None),
         "_non_persistent_buffers_set": non_persistent,
         "_modules": children,
@@ -152,13 +160,12 @@ def official_module(module: nn.Module, describe: Callable[[str, nn.Module], Offi
     """`module`'s tree as the official code pickles it: each sub-module (dotted `path`) as `describe` says,
     with its parameters, persistent buffers and children (the official state-dict names)."""
     spec = describe(path, module)
-    children = collections.OrderedDict(
-        (name, official_module(child, describe, f"{path}.{name}" if path else name)) for name, child in module.named_children()
-    )
+    children = collections.OrderedDict((name, official_module(child, describe, f"{path}.{name}" if path else name)) for name, child in module.named_children())
     state: dict[str, Any] = {
         "training": False,
-        "_parameters": collections.OrderedDict((k, nn.Parameter(v.detach().clone(), requires_grad=False))
-                                               for k, v in module._parameters.items() if v is not None),
+        "_parameters": collections.OrderedDict(
+            (k, nn.Parameter(v.detach().clone(), requires_grad=False)) for k, v in module._parameters.items() if v is not None
+        ),
         "_buffers": collections.OrderedDict((k, v.detach().clone()) for k, v in module._buffers.items() if v is not None),
         "_non_persistent_buffers_set": set(module._non_persistent_buffers_set),
         "_modules": children,

@@ -29,17 +29,22 @@ class _StandInNetwork:
         return self._state
 
 
-_CLASSES = {module: type("Network", (_StandInNetwork,), {"__module__": module, "__qualname__": "Network"})
-            for module in (DNNLIB, TFUTIL)}
+_CLASSES = {module: type("Network", (_StandInNetwork,), {"__module__": module, "__qualname__": "Network"}) for module in (DNNLIB, TFUTIL)}
 
 
 def tf_globals() -> contextlib.AbstractContextManager[None]:
-    return stand_in_modules({"dnnlib": None, "dnnlib.tflib": None, DNNLIB: {"Network": _CLASSES[DNNLIB]},
-                             TFUTIL: {"Network": _CLASSES[TFUTIL]}})
+    return stand_in_modules({"dnnlib": None, "dnnlib.tflib": None, DNNLIB: {"Network": _CLASSES[DNNLIB]}, TFUTIL: {"Network": _CLASSES[TFUTIL]}})
 
 
-def tf_network(module: str, name: str, build_func_name: str, static_kwargs: dict[str, Any], variables: dict[str, Any],
-               components: dict[str, Any] | None = None, version: int | None = None) -> _StandInNetwork:
+def tf_network(
+    module: str,
+    name: str,
+    build_func_name: str,
+    static_kwargs: dict[str, Any],
+    variables: dict[str, Any],
+    components: dict[str, Any] | None = None,
+    version: int | None = None,
+) -> _StandInNetwork:
     """A Network of `module` ("dnnlib.tflib.network" or "tfutil") pickled as its __getstate__ dict."""
     state: dict[str, Any] = {
         "version": version if version is not None else (2 if module == TFUTIL else 4),

@@ -105,7 +105,6 @@ def minibatch_stddev(x: np.ndarray, group_size: int, num_features: int = 1) -> n
     return np.concatenate([x, y], axis=1)
 
 
-
 def upsample_conv_2d(x: np.ndarray, w: np.ndarray, taps: tuple[float, ...] = (1, 3, 3, 1)) -> np.ndarray:
     """StyleGAN2's upsample_conv_2d (dnnlib/tflib/ops/upfirdn_2d.py) for a 3x3 filter w [kh, kw, in, out]:
     the filter flipped and given to a VALID stride-2 conv2d_transpose, then the FIR filter

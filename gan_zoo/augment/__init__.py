@@ -42,5 +42,4 @@ from gan_zoo.augment.build import MODES, Augmentation, augment_from_config, buil
 from gan_zoo.augment.pipe import AugmentPipe
 from gan_zoo.augment.presets import PRESETS, preset_kwargs
 
-__all__ = ["MODES", "PRESETS", "AdaptiveAugment", "AugmentPipe", "Augmentation", "augment_from_config",
-           "build_augment", "preset_kwargs"]
+__all__ = ["MODES", "PRESETS", "AdaptiveAugment", "AugmentPipe", "Augmentation", "augment_from_config", "build_augment", "preset_kwargs"]

@@ -113,8 +113,7 @@ class WaveletResampler:
         hx, hy = width / 2 + b, height / 2 + b  # output canvas incl. what the down-filter reads
         corners = torch.tensor([[-hx, -hy, 1], [hx, -hy, 1], [-hx, hy, 1], [hx, hy, 1]], dtype=maps.dtype, device=maps.device)
         src = maps @ corners.T  # [N, 3, 4]
-        reach = torch.stack([-src[:, 0].min() - width / 2, src[:, 0].max() - width / 2,
-                             -src[:, 1].min() - height / 2, src[:, 1].max() - height / 2]).tolist()
+        reach = torch.stack([-src[:, 0].min() - width / 2, src[:, 0].max() - width / 2, -src[:, 1].min() - height / 2, src[:, 1].max() - height / 2]).tolist()
         left, right, top, bottom = (max(b, math.ceil(r + b)) for r in reach)
         # Reflect at most one image size per side (what ADA's reflect padding can reach); the rare
         # draws that read further see zeros there. This bounds the canvas of a batch at 3x3 images.
@@ -136,8 +135,9 @@ class WaveletResampler:
         output = _to_fine(b, b, w, h, self.offset, images.device)
         # warp_affine wants the forward (source -> output) map; ours reads output -> source.
         forward = output @ torch.linalg.inv(maps) @ torch.linalg.inv(source)
-        warped = warp_affine(fine, forward[:, :2].to(images.dtype), dsize=(2 * (h + 2 * b), 2 * (w + 2 * b)),
-                             mode="bilinear", padding_mode="zeros", align_corners=True)
+        warped = warp_affine(
+            fine, forward[:, :2].to(images.dtype), dsize=(2 * (h + 2 * b), 2 * (w + 2 * b)), mode="bilinear", padding_mode="zeros", align_corners=True
+        )
         coarse = self._downsample(warped, down_taps)
         return coarse[:, :, b : b + h, b : b + w]
 

@@ -22,10 +22,37 @@ from gan_zoo.augment.filters import band_filters
 from gan_zoo.augment.geometric import WaveletResampler, rotate2d, scale2d, translate2d
 from gan_zoo.augment.presets import preset_kwargs
 
-_MULTIPLIERS = ("xflip", "rotate90", "xint", "scale", "rotate", "aniso", "xfrac",
-                "brightness", "contrast", "lumaflip", "hue", "saturation", "imgfilter", "noise", "cutout")
-_STRENGTHS = ("xint_max", "scale_std", "rotate_max", "aniso_std", "xfrac_std", "brightness_std", "contrast_std",
-              "hue_max", "saturation_std", "imgfilter_std", "noise_std", "cutout_size")
+_MULTIPLIERS = (
+    "xflip",
+    "rotate90",
+    "xint",
+    "scale",
+    "rotate",
+    "aniso",
+    "xfrac",
+    "brightness",
+    "contrast",
+    "lumaflip",
+    "hue",
+    "saturation",
+    "imgfilter",
+    "noise",
+    "cutout",
+)
+_STRENGTHS = (
+    "xint_max",
+    "scale_std",
+    "rotate_max",
+    "aniso_std",
+    "xfrac_std",
+    "brightness_std",
+    "contrast_std",
+    "hue_max",
+    "saturation_std",
+    "imgfilter_std",
+    "noise_std",
+    "cutout_size",
+)
 
 
 def _keep(on: Tensor, matrix: Tensor) -> Tensor:

@@ -43,9 +43,15 @@ class MetricsCallback(KimgPeriodicCallback):
             parse_metric(name)  # an unknown name fails when the config is built
         self.dirpath = Path(dirpath)
         self.at_end = at_end
-        self.options = MetricOptions(weights=dict(weights or {}), weights_sha256=dict(weights_sha256 or {}),
-                                     cache_dir=cache_dir, batch_size=batch_size, sample_block=sample_block,
-                                     num_workers=num_workers, seed=seed)
+        self.options = MetricOptions(
+            weights=dict(weights or {}),
+            weights_sha256=dict(weights_sha256 or {}),
+            cache_dir=cache_dir,
+            batch_size=batch_size,
+            sample_block=sample_block,
+            num_workers=num_workers,
+            seed=seed,
+        )
         self.best: dict[str, float] = {}
         self._evaluator: MetricEvaluator | None = None
         self._last_nimg: int | None = None
@@ -89,8 +95,16 @@ class MetricsCallback(KimgPeriodicCallback):
                 for callback in trainer.callbacks:
                     if hasattr(callback, "offer"):
                         callback.offer(trainer, key, value)
-            lines.append({"metric": result.name, "values": result.values, "kimg": kimg, "seconds": round(result.seconds, 3),
-                          "time": time.strftime("%Y-%m-%dT%H:%M:%S"), "card": result.card})
+            lines.append(
+                {
+                    "metric": result.name,
+                    "values": result.values,
+                    "kimg": kimg,
+                    "seconds": round(result.seconds, 3),
+                    "time": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                    "card": result.card,
+                }
+            )
         if trainer.is_global_zero:
             self.dirpath.mkdir(parents=True, exist_ok=True)
             with (self.dirpath / "metrics.jsonl").open("a") as file:

@@ -48,8 +48,13 @@ class KimgProgressBar(ProgressBar):
         if not self.is_enabled:
             return
         total = pl_module.total_nimg / 1000
-        self._bar = tqdm(total=total, initial=int(pl_module.cur_nimg) / 1000, unit="kimg", dynamic_ncols=True,
-                         bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} kimg [{elapsed}<{remaining}{postfix}]")
+        self._bar = tqdm(
+            total=total,
+            initial=int(pl_module.cur_nimg) / 1000,
+            unit="kimg",
+            dynamic_ncols=True,
+            bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} kimg [{elapsed}<{remaining}{postfix}]",
+        )
         self._recent.clear()
         self._recent.append((time.perf_counter(), int(pl_module.cur_nimg)))
         self._last_refresh_nimg = int(pl_module.cur_nimg)
@@ -89,5 +94,4 @@ def _terminal_loggers() -> list[logging.Logger]:
     """The loggers among TERMINAL_LOGGERS that write to the terminal themselves (a propagating one has no handler)."""
     terminal = (sys.stdout, sys.stderr)
     loggers = [logging.getLogger(name) for name in TERMINAL_LOGGERS]
-    return [logger for logger in loggers
-            if any(type(h) is logging.StreamHandler and getattr(h, "stream", None) in terminal for h in logger.handlers)]
+    return [logger for logger in loggers if any(type(h) is logging.StreamHandler and getattr(h, "stream", None) in terminal for h in logger.handlers)]

@@ -90,16 +90,26 @@ def check_pairs(settings: dict[str, Any], workers: int, splits: list[str] | None
     """A LayoutDataset (`layout`) or PairedFolderDataset config's files, every split of the layout by default."""
     if settings.get("label_nc") is None:
         raise DataError("data.label_nc is not set; set it to the number of labels in the label maps (e.g. data.label_nc=20)")
-    checker = PairChecker(int(settings["label_nc"]), int(settings.get("label_shift", 0)),
-                          tuple(settings.get("dontcare_values") or ()), bool(settings.get("contain_dontcare_label", False)))
+    checker = PairChecker(
+        int(settings["label_nc"]),
+        int(settings.get("label_shift", 0)),
+        tuple(settings.get("dontcare_values") or ()),
+        bool(settings.get("contain_dontcare_label", False)),
+    )
     hint = settings.get("prepare_hint")
     root = Path(settings["path"]).expanduser()
     layout = settings.get("layout")
     report = CheckReport(f"{layout or 'paired folder'} label maps at {root}")
     if layout is None:
         instances = settings.get("instances")
-        listings: list[tuple[str, Callable[[], list[Pair]]]] = [(str(settings.get("images", "images")), lambda: folder_pairs(
-            root / settings.get("images", "images"), root / settings.get("labels", "labels"), None if instances is None else root / instances, hint=hint))]
+        listings: list[tuple[str, Callable[[], list[Pair]]]] = [
+            (
+                str(settings.get("images", "images")),
+                lambda: folder_pairs(
+                    root / settings.get("images", "images"), root / settings.get("labels", "labels"), None if instances is None else root / instances, hint=hint
+                ),
+            )
+        ]
     else:
         if layout not in LAYOUT_SPLITS:
             raise DataError(f"data.dataset.layout={layout} is not one of {', '.join(LAYOUT_SPLITS)}")
@@ -135,8 +145,7 @@ def check_domains(settings: dict[str, Any], workers: int) -> CheckReport:
         found.append(images)
     if len(found) == 2 and found[0].names != found[1].names:
         report.problem = (
-            f"the {splits[1]} domains {found[1].names} differ from the {splits[0]} domains {found[0].names}; "
-            "give both splits the same domain folders"
+            f"the {splits[1]} domains {found[1].names} differ from the {splits[0]} domains {found[0].names}; give both splits the same domain folders"
         )
         return report
     for images in found:

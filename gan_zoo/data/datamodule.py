@@ -62,8 +62,7 @@ class GANDataModule(L.LightningDataModule):
         dataset = source if isinstance(source, Dataset) else source()
         if dataset.resolution != self.resolution:
             raise DataError(
-                f"The dataset {type(dataset).__name__} has resolution {dataset.resolution} but data.resolution "
-                f"is {self.resolution}; set both to the same value"
+                f"The dataset {type(dataset).__name__} has resolution {dataset.resolution} but data.resolution is {self.resolution}; set both to the same value"
             )
         if self.expected_channels is not None and dataset.channels != self.expected_channels:
             raise DataError(
@@ -84,8 +83,7 @@ class GANDataModule(L.LightningDataModule):
         dataset_labels = getattr(dataset, "label_nc", None)
         if self.label_nc is not None and dataset_labels is not None and dataset_labels != self.label_nc:
             raise DataError(
-                f"The dataset {type(dataset).__name__} has {dataset_labels} labels but data.label_nc is {self.label_nc}; "
-                "set both to the same value"
+                f"The dataset {type(dataset).__name__} has {dataset_labels} labels but data.label_nc is {self.label_nc}; set both to the same value"
             )
         self.dataset = dataset
 
@@ -134,9 +132,7 @@ class GANDataModule(L.LightningDataModule):
 
     def train_dataloader(self) -> DataLoader:
         start_nimg, per_rank_batch, num_batches = self.trainer.lightning_module.plan_batches()
-        return self.make_train_loader(
-            start_nimg, per_rank_batch, num_batches, rank=self.trainer.global_rank, world_size=self.trainer.world_size
-        )
+        return self.make_train_loader(start_nimg, per_rank_batch, num_batches, rank=self.trainer.global_rank, world_size=self.trainer.world_size)
 
     def eval_dataloader(
         self,

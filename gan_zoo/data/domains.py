@@ -126,4 +126,3 @@ class ShapesDomainImages(DomainImages):
 
     def image(self, index: int) -> Tensor:
         return self._images[index]
-

@@ -68,8 +68,7 @@ class ImageFolderDataset(MirroredDataset):
         if not self._names:
             hint = f" {prepare_hint}" if prepare_hint else ""
             raise DataError(
-                f"No images found in {self.path} (accepted extensions: {', '.join(IMAGE_EXTENSIONS)}); "
-                f"put the images there or point data.path elsewhere.{hint}"
+                f"No images found in {self.path} (accepted extensions: {', '.join(IMAGE_EXTENSIONS)}); put the images there or point data.path elsewhere.{hint}"
             )
         self._labels, self.num_classes = self._source.labels(self._names) if use_labels else (None, 0)
         self.provides = frozenset({"image", "label"} if use_labels else {"image"})

@@ -58,4 +58,3 @@ def augment(
         image = image[:, top : top + h, left : left + w]
     image = resize(image, resolution)
     return image.flip(-1) if flip and mirrored else image
-

@@ -39,8 +39,7 @@ class StreamBatchSampler(Sampler[list[int]]):
     ) -> None:
         if num_items < 1 or batch_size < 1 or num_batches < 0 or start_nimg < 0:
             raise ValueError(
-                f"need num_items >= 1, batch_size >= 1, num_batches >= 0, start_nimg >= 0; got {num_items}, "
-                f"{batch_size}, {num_batches}, {start_nimg}"
+                f"need num_items >= 1, batch_size >= 1, num_batches >= 0, start_nimg >= 0; got {num_items}, {batch_size}, {num_batches}, {start_nimg}"
             )
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} is outside [0, world_size={world_size})")

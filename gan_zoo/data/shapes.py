@@ -26,10 +26,7 @@ _OUTLINES = {
     1: _regular_polygon(4),
     2: _regular_polygon(3),
     # A plus sign of arm half-width 1/3 whose arm corners touch the unit circle.
-    3: np.array(
-        [(1, 1), (3, 1), (3, -1), (1, -1), (1, -3), (-1, -3), (-1, -1), (-3, -1), (-3, 1), (-1, 1), (-1, 3), (1, 3)]
-    )
-    / np.sqrt(10),
+    3: np.array([(1, 1), (3, 1), (3, -1), (1, -1), (1, -3), (-1, -3), (-1, -1), (-3, -1), (-3, 1), (-1, 1), (-1, 3), (1, 3)]) / np.sqrt(10),
 }
 
 

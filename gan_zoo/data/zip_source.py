@@ -97,9 +97,6 @@ class ZipSource:
         known = set(names)
         orphans = [name for name in by_name if name not in known]
         if orphans:
-            raise DataError(
-                f"{where} labels {len(orphans)} file(s) that are not images in the zip ({_first(orphans)}); "
-                "remove those entries or add the images"
-            )
+            raise DataError(f"{where} labels {len(orphans)} file(s) that are not images in the zip ({_first(orphans)}); remove those entries or add the images")
         labels = [by_name[name] for name in names]
         return labels, max(labels) + 1

@@ -19,8 +19,9 @@ from gan_zoo.sampling.frames import path_positions
 from gan_zoo.sampling.output import OutputDir
 
 
-def generate_class_interpolation(module: GANModule, seed: int, classes: list[int], frames: int, fps: float,
-                                 options: dict[str, Any], out: OutputDir) -> tuple[Tensor, list[str]]:
+def generate_class_interpolation(
+    module: GANModule, seed: int, classes: list[int], frames: int, fps: float, options: dict[str, Any], out: OutputDir
+) -> tuple[Tensor, list[str]]:
     """uint8 frames [frames, C, H, W] written as frame%05d.png, interpolation.gif and (with PyAV) .mp4."""
     style_split.require_style_split(module, "mode=interpolate classes=[...]")
     num_classes = style_split.num_classes(module)

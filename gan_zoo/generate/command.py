@@ -32,6 +32,7 @@ from gan_zoo.task import report_user_errors
 
 MODES = ("images", "style_mixing", "interpolate")
 
+
 def default_outdir(ckpt: Path, mode: str) -> Path:
     """<run>/generated/<checkpoint name>/<mode> beside a run's checkpoints/ folder, else beside the file."""
     run_dir = ckpt.parent.parent if ckpt.parent.name == "checkpoints" else ckpt.parent
@@ -69,17 +70,16 @@ def generate(cfg: DictConfig) -> list[Path]:
         if cfg.mode == "images":
             generate_images(module, parse_int_list(cfg.seeds, "seeds"), options, out)
         elif cfg.mode == "style_mixing":
-            generate_style_mixing(module, parse_int_list(cfg.rows, "rows"), parse_int_list(cfg.cols, "cols"),
-                                  parse_int_list(cfg.styles, "styles"), options, out)
+            generate_style_mixing(
+                module, parse_int_list(cfg.rows, "rows"), parse_int_list(cfg.cols, "cols"), parse_int_list(cfg.styles, "styles"), options, out
+            )
         elif cfg.get("classes") is not None:
             seeds = parse_int_list(cfg.seeds, "seeds")
-            _, notes = generate_class_interpolation(module, seeds[0], parse_int_list(cfg.classes, "classes"), int(cfg.frames),
-                                                    float(cfg.fps), options, out)
+            _, notes = generate_class_interpolation(module, seeds[0], parse_int_list(cfg.classes, "classes"), int(cfg.frames), float(cfg.fps), options, out)
             for note in notes:
                 print(f"gan-zoo generate: {note}", file=sys.stderr)
         else:
-            _, notes = generate_interpolation(module, parse_int_list(cfg.seeds, "seeds"), int(cfg.frames), str(cfg.space),
-                                              float(cfg.fps), options, out)
+            _, notes = generate_interpolation(module, parse_int_list(cfg.seeds, "seeds"), int(cfg.frames), str(cfg.space), float(cfg.fps), options, out)
             for note in notes:
                 print(f"gan-zoo generate: {note}", file=sys.stderr)
     print(f"gan-zoo generate: wrote {len(out.written)} files to {out.path}")

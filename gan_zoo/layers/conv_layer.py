@@ -48,5 +48,7 @@ class Conv2dLayer(nn.Module):
 
     def extra_repr(self) -> str:
         out_channels, in_channels, k, _ = self.weight.shape
-        return (f"{in_channels}, {out_channels}, kernel_size={k}, activation={self.activation}, up={self.up}, "
-                f"down={self.down}, bias={self.bias is not None}, conv_clamp={self.conv_clamp}")
+        return (
+            f"{in_channels}, {out_channels}, kernel_size={k}, activation={self.activation}, up={self.up}, "
+            f"down={self.down}, bias={self.bias is not None}, conv_clamp={self.conv_clamp}"
+        )

@@ -62,7 +62,4 @@ class EqualizedConv2d(nn.Module):
 
     def extra_repr(self) -> str:
         out_channels, in_channels, k, _ = self.weight.shape
-        return (
-            f"{in_channels}, {out_channels}, kernel_size={k}, padding={self.padding}, "
-            f"bias={self.bias is not None}, weight_gain={self.weight_gain:.4g}"
-        )
+        return f"{in_channels}, {out_channels}, kernel_size={k}, padding={self.padding}, bias={self.bias is not None}, weight_gain={self.weight_gain:.4g}"

@@ -75,8 +75,7 @@ def filtered_lrelu(
     out_h = (h * up + y0 + y1 - (up_taps - 1) - (down_taps - 1) + down - 1) // down
     out_w = (w * up + x0 + x1 - (up_taps - 1) - (down_taps - 1) + down - 1) // down
     if out_h < 1 or out_w < 1:
-        raise ValueError(f"filtered_lrelu: input {h}x{w}, up={up}, padding={padding}, filters {up_taps}/{down_taps} "
-                         f"taps and down={down} leave no output pixel")
+        raise ValueError(f"filtered_lrelu: input {h}x{w}, up={up}, padding={padding}, filters {up_taps}/{down_taps} taps and down={down} leave no output pixel")
 
     x = bias_act(x, bias)
     if up_filter is None and up == 1:

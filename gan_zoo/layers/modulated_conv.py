@@ -29,8 +29,10 @@ def modulated_conv2d(
     n, c_in = x.shape[:2]
     c_out = weight.shape[0]
     if weight.ndim != 4 or weight.shape[1] != c_in or styles.shape != (n, c_in):
-        raise ValueError(f"modulated_conv2d: x {list(x.shape)}, weight {list(weight.shape)} and styles "
-                         f"{list(styles.shape)} disagree (need weight [C_out, {c_in}, k, k], styles [{n}, {c_in}])")
+        raise ValueError(
+            f"modulated_conv2d: x {list(x.shape)}, weight {list(weight.shape)} and styles "
+            f"{list(styles.shape)} disagree (need weight [C_out, {c_in}, k, k], styles [{n}, {c_in}])"
+        )
     styles = styles.to(torch.promote_types(x.dtype, torch.float32))  # demodulation in at least fp32
     dcoefs = None
     if demodulate:

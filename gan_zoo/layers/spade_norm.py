@@ -116,8 +116,7 @@ class _SyncBatchNormOneProcess(torch.autograd.Function):
     def backward(ctx: Any, grad: Tensor) -> tuple[Tensor, None]:
         x, out, mean, inv_std, clamped = ctx.saved_tensors
         # (g - mean g - x_hat * mean(g * x_hat)) * inv_std, from the saved statistics; grad_scale = sum(g * x_hat).
-        grad_x, grad_scale, _ = torch.ops.aten.native_batch_norm_backward(
-            grad, x, None, None, None, mean, inv_std, True, ctx.eps, [True, True, False])
+        grad_x, grad_scale, _ = torch.ops.aten.native_batch_norm_backward(grad, x, None, None, None, mean, inv_std, True, ctx.eps, [True, True, False])
         # A clamped variance is a constant: those channels lose the variance term, so add it back.
         size = x.numel() // x.shape[1]
         restore = torch.where(clamped, grad_scale * inv_std / size, torch.zeros_like(inv_std))

@@ -18,6 +18,15 @@ from gan_zoo.metrics.ppl_interface import check_supports_ppl
 from gan_zoo.metrics.runner import MetricEvaluator, MetricOptions, MetricResult
 
 __all__ = [
-    "MetricError", "MetricEvaluator", "MetricNotApplicable", "MetricOptions", "MetricResult",
-    "MetricKind", "MetricSpec", "WeightsError", "register_metric", "check_supports_ppl", "parse_metric",
+    "MetricError",
+    "MetricEvaluator",
+    "MetricNotApplicable",
+    "MetricOptions",
+    "MetricResult",
+    "MetricKind",
+    "MetricSpec",
+    "WeightsError",
+    "register_metric",
+    "check_supports_ppl",
+    "parse_metric",
 ]

@@ -24,12 +24,46 @@ from gan_zoo.metrics.errors import WeightsError
 from gan_zoo.metrics.weights import cache_dirs, sha256_of
 
 CELEBAHQ_ATTRIBUTES = (
-    "male", "smiling", "attractive", "wavy-hair", "young", "5-o-clock-shadow", "arched-eyebrows", "bags-under-eyes",
-    "bald", "bangs", "big-lips", "big-nose", "black-hair", "blond-hair", "blurry", "brown-hair", "bushy-eyebrows",
-    "chubby", "double-chin", "eyeglasses", "goatee", "gray-hair", "heavy-makeup", "high-cheekbones",
-    "mouth-slightly-open", "mustache", "narrow-eyes", "no-beard", "oval-face", "pale-skin", "pointy-nose",
-    "receding-hairline", "rosy-cheeks", "sideburns", "straight-hair", "wearing-earrings", "wearing-hat",
-    "wearing-lipstick", "wearing-necklace", "wearing-necktie",
+    "male",
+    "smiling",
+    "attractive",
+    "wavy-hair",
+    "young",
+    "5-o-clock-shadow",
+    "arched-eyebrows",
+    "bags-under-eyes",
+    "bald",
+    "bangs",
+    "big-lips",
+    "big-nose",
+    "black-hair",
+    "blond-hair",
+    "blurry",
+    "brown-hair",
+    "bushy-eyebrows",
+    "chubby",
+    "double-chin",
+    "eyeglasses",
+    "goatee",
+    "gray-hair",
+    "heavy-makeup",
+    "high-cheekbones",
+    "mouth-slightly-open",
+    "mustache",
+    "narrow-eyes",
+    "no-beard",
+    "oval-face",
+    "pale-skin",
+    "pointy-nose",
+    "receding-hairline",
+    "rosy-cheeks",
+    "sideburns",
+    "straight-hair",
+    "wearing-earrings",
+    "wearing-hat",
+    "wearing-lipstick",
+    "wearing-necklace",
+    "wearing-necktie",
 )
 ENV = "GAN_ZOO_LS_CLASSIFIERS"
 MANIFEST = "attributes.json"
@@ -80,7 +114,7 @@ def _entries(folder: Path) -> dict[str, Path]:
         try:
             listed = json.loads(manifest.read_text())["attributes"]
         except (ValueError, KeyError, TypeError) as error:
-            raise WeightsError(f"{manifest} is not a valid manifest ({error}); write {{\"attributes\": {{\"<name>\": \"<file>.pt\", ...}}}}") from error
+            raise WeightsError(f'{manifest} is not a valid manifest ({error}); write {{"attributes": {{"<name>": "<file>.pt", ...}}}}') from error
         return {str(name): folder / str(file) for name, file in listed.items()}
     # The paper's set: each attribute as .pt2, else as a TorchScript .pt.
     entries = {}

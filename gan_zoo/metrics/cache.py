@@ -63,6 +63,9 @@ class RealStatsCache:
     def save(self, key: dict[str, Any], tensors: dict[str, Tensor]) -> None:
         if not self.enabled:
             return
-        payload = {"key": json.loads(json.dumps({**key, "cache_version": CACHE_VERSION}, sort_keys=True, default=str)),
-                   "tensors": {k: v.cpu() for k, v in tensors.items()}, "sha256": state_digest(tensors)}
+        payload = {
+            "key": json.loads(json.dumps({**key, "cache_version": CACHE_VERSION}, sort_keys=True, default=str)),
+            "tensors": {k: v.cpu() for k, v in tensors.items()},
+            "sha256": state_digest(tensors),
+        }
         atomic_save(payload, self.path(key))

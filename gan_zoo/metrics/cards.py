@@ -6,6 +6,7 @@ from gan_zoo.metrics.kinds import MetricSpec, metric_kind
 
 FAKE_TO_UINT8 = "(x*127.5+128).clamp(0,255).to(uint8) from [-1,1] (rounds, as NVIDIA)"
 
+
 def protocol_card(spec: MetricSpec, extractor: dict[str, Any], extra: dict[str, Any] | None = None) -> dict[str, Any]:
     kind = metric_kind(spec.kind)
     card: dict[str, Any] = {
@@ -28,11 +29,17 @@ def protocol_card(spec: MetricSpec, extractor: dict[str, Any], extra: dict[str, 
     if spec.kind == "is":
         card.update(splits=10, probabilities="softmax of logits without the fc bias", split_order="consecutive, no shuffle")
     if spec.kind == "ppl":
-        card.update(space=spec.space, sampling=spec.sampling, crop=spec.crop, epsilon=spec.epsilon,
-                    interpolation="slerp in Z" if spec.space == "z" else "lerp in W",
-                    distance="LPIPS VGG16 v0.1 / epsilon^2, box-downsampled to 256 when larger", filter="keep [1st lower, 99th higher] percentile, mean",
-                    noise="noise_mode='const' with every noise_const map re-drawn N(0,1) per sample block from the block's seeded generator "
-                          "(after t, z0, z1) and restored afterwards: shared by all images of a block, so by both ends of a pair "
-                          "(NVIDIA: re-drawn per batch of the same kind)")
+        card.update(
+            space=spec.space,
+            sampling=spec.sampling,
+            crop=spec.crop,
+            epsilon=spec.epsilon,
+            interpolation="slerp in Z" if spec.space == "z" else "lerp in W",
+            distance="LPIPS VGG16 v0.1 / epsilon^2, box-downsampled to 256 when larger",
+            filter="keep [1st lower, 99th higher] percentile, mean",
+            noise="noise_mode='const' with every noise_const map re-drawn N(0,1) per sample block from the block's seeded generator "
+            "(after t, z0, z1) and restored afterwards: shared by all images of a block, so by both ends of a pair "
+            "(NVIDIA: re-drawn per batch of the same kind)",
+        )
     card.update(extra or {})
     return card

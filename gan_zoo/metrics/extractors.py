@@ -100,20 +100,27 @@ class InceptionFeatures:
             digest = weights.sha256_of(path)
             if is_nvidia_module_file(path):
                 state, self.has_logits = tf_named_state(path)
-                self.weights = {"weights": path.name, "weights_sha256": digest, "weights_format": "TF-named TorchScript, converted",
-                                "reference_weights": path.name in dict(weights.INCEPTION.other_formats)}
+                self.weights = {
+                    "weights": path.name,
+                    "weights_sha256": digest,
+                    "weights_format": "TF-named TorchScript, converted",
+                    "reference_weights": path.name in dict(weights.INCEPTION.other_formats),
+                }
             else:
                 state = load_state_dict_file(path, "inception")
-                self.weights = {"weights": path.name, "weights_sha256": digest,
-                                "reference_weights": digest.startswith(weights.INCEPTION.sha256)}
+                self.weights = {"weights": path.name, "weights_sha256": digest, "reference_weights": digest.startswith(weights.INCEPTION.sha256)}
         load_strict(network, state, source, "inception")
         self.device = torch.device(device)
         self.memory_format = torch.channels_last if channels_last else torch.contiguous_format
         self.network = network.fused().eval().requires_grad_(False).to(self.device, memory_format=self.memory_format)
 
     def describe(self) -> dict[str, Any]:
-        return {"extractor": "TF Inception-v3 2015-12-05 (gan-zoo port)", **self.weights,
-                "resize": "TF1 resize_bilinear to 299 (align_corners=False, no antialias)", "input": "uint8 RGB [0,255], (x-128)/128"}
+        return {
+            "extractor": "TF Inception-v3 2015-12-05 (gan-zoo port)",
+            **self.weights,
+            "resize": "TF1 resize_bilinear to 299 (align_corners=False, no antialias)",
+            "input": "uint8 RGB [0,255], (x-128)/128",
+        }
 
     @staticmethod
     def dims(output: str) -> int:
@@ -123,8 +130,10 @@ class InceptionFeatures:
     def __call__(self, images: Tensor, outputs: tuple[str, ...] = ("pool3",)) -> dict[str, Tensor]:
         assert images.dtype == torch.uint8, f"InceptionFeatures takes uint8 images (rounded), got {images.dtype}"
         if "logits_unbiased" in outputs and not self.has_logits:
-            raise MetricError(f"the Inception Score needs the network's output layer, which {self.weights['weights']} lacks; "
-                              "use torch-fidelity's weights-inception-2015-12-05-6726825d.pth or NVIDIA's inception-2015-12-05.pt")
+            raise MetricError(
+                f"the Inception Score needs the network's output layer, which {self.weights['weights']} lacks; "
+                "use torch-fidelity's weights-inception-2015-12-05-6726825d.pth or NVIDIA's inception-2015-12-05.pt"
+            )
         if images.shape[1] == 1:
             images = images.repeat(1, 3, 1, 1)
         x = tf1_resize_bilinear(images.to(self.device), 299).contiguous(memory_format=self.memory_format)
@@ -152,8 +161,12 @@ class VGG16Features:
         self.std = torch.tensor([0.229, 0.224, 0.225], device=self.device).view(1, 3, 1, 1) * 255
 
     def describe(self) -> dict[str, Any]:
-        return {"extractor": "VGG16 fc2 after ReLU (torchvision architecture)", **self.weights,
-                "resize": "TF1 resize_bilinear to 224", "input": "uint8 RGB, ImageNet mean/std on [0,255]"}
+        return {
+            "extractor": "VGG16 fc2 after ReLU (torchvision architecture)",
+            **self.weights,
+            "resize": "TF1 resize_bilinear to 224",
+            "input": "uint8 RGB, ImageNet mean/std on [0,255]",
+        }
 
     @staticmethod
     def dims(output: str = "fc2") -> int:

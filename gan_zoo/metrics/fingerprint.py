@@ -36,8 +36,14 @@ def _file_listing(path: Path, digest: "hashlib._Hash") -> None:
 
 def dataset_fingerprint(dataset: MirroredDataset) -> str:
     digest = hashlib.sha256()
-    header = {"type": type(dataset).__qualname__, "len": len(dataset), "resolution": dataset.resolution,
-              "channels": dataset.channels, "num_classes": dataset.num_classes, "settings": _plain_settings(dataset)}
+    header = {
+        "type": type(dataset).__qualname__,
+        "len": len(dataset),
+        "resolution": dataset.resolution,
+        "channels": dataset.channels,
+        "num_classes": dataset.num_classes,
+        "settings": _plain_settings(dataset),
+    }
     digest.update(json.dumps(header, sort_keys=True, default=str).encode())
     path = getattr(dataset, "path", None)
     if path is not None:

@@ -30,8 +30,7 @@ class ConvBN(nn.Module):
         bn = self.bn
         assert bn is not None and bn.running_var is not None and bn.running_mean is not None
         scale = bn.weight / torch.sqrt(bn.running_var + bn.eps)
-        fused = nn.Conv2d(self.conv.in_channels, self.conv.out_channels, self.conv.kernel_size,
-                          stride=self.conv.stride, padding=self.conv.padding, bias=True)
+        fused = nn.Conv2d(self.conv.in_channels, self.conv.out_channels, self.conv.kernel_size, stride=self.conv.stride, padding=self.conv.padding, bias=True)
         fused.weight.data = self.conv.weight * scale.view(-1, 1, 1, 1)
         fused.bias.data = bn.bias - bn.running_mean * scale
         self.conv, self.bn = fused, None
@@ -59,12 +58,15 @@ class BlockA(nn.Module):  # Mixed_5b..5d, 35x35
         self.branch_pool = ConvBN(c_in, pool_features, 1)
 
     def forward(self, x: Tensor) -> Tensor:
-        return torch.cat([
-            self.branch1x1(x),
-            self.branch5x5_2(self.branch5x5_1(x)),
-            self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x))),
-            self.branch_pool(_avg_pool_same(x)),
-        ], 1)
+        return torch.cat(
+            [
+                self.branch1x1(x),
+                self.branch5x5_2(self.branch5x5_1(x)),
+                self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x))),
+                self.branch_pool(_avg_pool_same(x)),
+            ],
+            1,
+        )
 
 
 class BlockB(nn.Module):  # Mixed_6a, 35x35 -> 17x17
@@ -76,11 +78,14 @@ class BlockB(nn.Module):  # Mixed_6a, 35x35 -> 17x17
         self.branch3x3dbl_3 = ConvBN(96, 96, 3, stride=2)
 
     def forward(self, x: Tensor) -> Tensor:
-        return torch.cat([
-            self.branch3x3(x),
-            self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x))),
-            F.max_pool2d(x, 3, stride=2),
-        ], 1)
+        return torch.cat(
+            [
+                self.branch3x3(x),
+                self.branch3x3dbl_3(self.branch3x3dbl_2(self.branch3x3dbl_1(x))),
+                F.max_pool2d(x, 3, stride=2),
+            ],
+            1,
+        )
 
 
 class BlockC(nn.Module):  # Mixed_6b..6e, 17x17, factorised 7x7
@@ -138,12 +143,17 @@ class BlockE(nn.Module):  # Mixed_7b (average pool branch) and Mixed_7c (max poo
         b3 = self.branch3x3_1(x)
         d = self.branch3x3dbl_2(self.branch3x3dbl_1(x))
         pooled = F.max_pool2d(x, 3, stride=1, padding=1) if self.max_pool else _avg_pool_same(x)
-        return torch.cat([
-            self.branch1x1(x),
-            self.branch3x3_2a(b3), self.branch3x3_2b(b3),
-            self.branch3x3dbl_3a(d), self.branch3x3dbl_3b(d),
-            self.branch_pool(pooled),
-        ], 1)
+        return torch.cat(
+            [
+                self.branch1x1(x),
+                self.branch3x3_2a(b3),
+                self.branch3x3_2b(b3),
+                self.branch3x3dbl_3a(d),
+                self.branch3x3dbl_3b(d),
+                self.branch_pool(pooled),
+            ],
+            1,
+        )
 
 
 OUTPUTS = ("pool3", "spatial", "logits_unbiased")

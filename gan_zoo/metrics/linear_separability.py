@@ -109,9 +109,15 @@ def _synthesise(generator: PPLGenerator, ws: Tensor, seed: int) -> Tensor:
 
 
 def _describe(evaluator: Any, spec: MetricSpec, device: torch.device) -> dict[str, Any]:
-    return {**_classifiers(evaluator, device).describe(), "svm": "sklearn LinearSVC defaults, random_state=0",
-            "noise": "random per image, seeded per block", "truncation": "none", "latent_w": "last style input",
-            "resize": "box downsample to 256 when larger", "score": "2 ** sum of H(Y|X) in bits"}
+    return {
+        **_classifiers(evaluator, device).describe(),
+        "svm": "sklearn LinearSVC defaults, random_state=0",
+        "noise": "random per image, seeded per block",
+        "truncation": "none",
+        "latent_w": "last style input",
+        "resize": "box downsample to 256 when larger",
+        "score": "2 ** sum of H(Y|X) in bits",
+    }
 
 
 @register_metric(
@@ -119,7 +125,7 @@ def _describe(evaluator: Any, spec: MetricSpec, device: torch.device) -> dict[st
     parse=_parse,
     check=_check,
     reference="StyleGAN (Karras et al. 2019) linear separability, NVIDIA metrics/linear_separability.py: "
-              "200k samples, 100k most confident kept per attribute, LinearSVC on z and w, H(Y|X) in bits",
+    "200k samples, 100k most confident kept per attribute, LinearSVC on z and w, H(Y|X) in bits",
     describe=_describe,
     higher_is_better=False,
     examples=("ls",),
@@ -147,8 +153,7 @@ def ls(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> tuple[dic
             banks[key].update(values.double(), indices.to(device))
     if not banks:  # a rank without blocks still joins the gathers with empty banks of the right widths
         w_dim = int(generator.mapping(torch.zeros(1, generator.z_dim, device=device), None).shape[-1])
-        banks = {"z": FeatureBank(generator.z_dim, torch.float64), "w": FeatureBank(w_dim, torch.float64),
-                 "logits": FeatureBank(num_attributes, torch.float64)}
+        banks = {"z": FeatureBank(generator.z_dim, torch.float64), "w": FeatureBank(w_dim, torch.float64), "logits": FeatureBank(num_attributes, torch.float64)}
         banks = {k: b.to(device) for k, b in banks.items()}
     gathered = {key: bank.compute() for key, bank in banks.items()}
     keep = dict(spec.options)["keep"]

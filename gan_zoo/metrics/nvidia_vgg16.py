@@ -53,8 +53,12 @@ def load_nvidia_vgg16(path: Path) -> nn.Module:
 def describe_file(path: Path) -> dict[str, Any]:
     digest = weights.sha256_of(path)
     pinned = dict(weights.VGG16.other_formats).get(path.name)
-    return {"weights": path.name, "weights_sha256": digest, "weights_format": "NVIDIA VGG16 TorchScript/pickle, run as is",
-            "reference_weights": pinned is not None and digest.startswith(pinned)}
+    return {
+        "weights": path.name,
+        "weights_sha256": digest,
+        "weights_format": "NVIDIA VGG16 TorchScript/pickle, run as is",
+        "reference_weights": pinned is not None and digest.startswith(pinned),
+    }
 
 
 class NvidiaVGG16Features:
@@ -70,8 +74,12 @@ class NvidiaVGG16Features:
         self.weights = describe_file(path)
 
     def describe(self) -> dict[str, Any]:
-        return {"extractor": "NVIDIA VGG16 (StyleGAN2-ADA/3 metrics file), return_features=True", **self.weights,
-                "resize": "the file's own (resize_images=True, to 224)", "input": "uint8 RGB [0,255]"}
+        return {
+            "extractor": "NVIDIA VGG16 (StyleGAN2-ADA/3 metrics file), return_features=True",
+            **self.weights,
+            "resize": "the file's own (resize_images=True, to 224)",
+            "input": "uint8 RGB [0,255]",
+        }
 
     @staticmethod
     def dims(output: str = "fc2") -> int:

@@ -66,8 +66,18 @@ def crop_and_downsample(images: Tensor, crop: bool) -> Tensor:
 
 
 @torch.no_grad()
-def path_lengths(generator: PPLGenerator, t: Tensor, z0: Tensor, z1: Tensor, labels: Tensor | None, space: str, crop: bool,
-                 epsilon: float, distance: Distance, noise_generator: torch.Generator | None = None) -> Tensor:
+def path_lengths(
+    generator: PPLGenerator,
+    t: Tensor,
+    z0: Tensor,
+    z1: Tensor,
+    labels: Tensor | None,
+    space: str,
+    crop: bool,
+    epsilon: float,
+    distance: Distance,
+    noise_generator: torch.Generator | None = None,
+) -> Tensor:
     """Per-pair distance / eps² [N] for one block of latents; `noise_generator` re-draws the noise maps for the block."""
     device = generator.device
     t, z0, z1 = t.to(device), z0.to(device), z1.to(device)

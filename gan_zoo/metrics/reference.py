@@ -65,30 +65,55 @@ def _frechet(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> Val
     return {spec.name: frechet_distance_to_features(fake, real["mean"], real["cov"], ddof=0)}, extra
 
 
-@register_metric(_counted_pattern("fid"), _counted, examples=("fid50k_full", "fid50k", "fid10k"), features=("inception", "pool3"),
-                 real_side="stats", reference="StyleGAN2-ADA/StyleGAN3 fid50k_full (Heusel et al. 2017; TTUR-compatible Inception and resize)",
-                 **FEATURE_METRIC)
+@register_metric(
+    _counted_pattern("fid"),
+    _counted,
+    examples=("fid50k_full", "fid50k", "fid10k"),
+    features=("inception", "pool3"),
+    real_side="stats",
+    reference="StyleGAN2-ADA/StyleGAN3 fid50k_full (Heusel et al. 2017; TTUR-compatible Inception and resize)",
+    **FEATURE_METRIC,
+)
 def fid(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> Values:
     return _frechet(evaluator, spec, module, dataset)
 
 
-@register_metric(_counted_pattern("sfid"), _counted, examples=("sfid50k_full",), features=("inception", "spatial"), real_side="stats",
-                 reference="StyleGAN-XL / ADM sFID (Nash et al. 2021): TF mixed_6/conv = Mixed_6d.branch1x1, first 7 channels, 7x17x17",
-                 **FEATURE_METRIC)
+@register_metric(
+    _counted_pattern("sfid"),
+    _counted,
+    examples=("sfid50k_full",),
+    features=("inception", "spatial"),
+    real_side="stats",
+    reference="StyleGAN-XL / ADM sFID (Nash et al. 2021): TF mixed_6/conv = Mixed_6d.branch1x1, first 7 channels, 7x17x17",
+    **FEATURE_METRIC,
+)
 def sfid(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> Values:
     return _frechet(evaluator, spec, module, dataset)
 
 
-@register_metric(_counted_pattern("rfid"), _counted, examples=("rfid50k_full",), features=("random_inception", "pool3"), real_side="stats",
-                 reference="gan-zoo rFID after StyleGAN-XL (Kynkäänniemi et al. 2023 idea): FID with a random-init Inception; "
-                           "NOT comparable to StyleGAN-XL's published rFID (its random network file differs)",
-                 **FEATURE_METRIC)
+@register_metric(
+    _counted_pattern("rfid"),
+    _counted,
+    examples=("rfid50k_full",),
+    features=("random_inception", "pool3"),
+    real_side="stats",
+    reference="gan-zoo rFID after StyleGAN-XL (Kynkäänniemi et al. 2023 idea): FID with a random-init Inception; "
+    "NOT comparable to StyleGAN-XL's published rFID (its random network file differs)",
+    **FEATURE_METRIC,
+)
 def rfid(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> Values:
     return _frechet(evaluator, spec, module, dataset)
 
 
-@register_metric(_counted_pattern("kid"), _counted, examples=("kid50k_full", "kid50k"), features=("inception", "pool3"), real_side="features",
-                 reference="StyleGAN2-ADA/StyleGAN3 kid50k_full (Bińkowski et al. 2018)", **FEATURE_METRIC)
+@register_metric(
+    _counted_pattern("kid"),
+    _counted,
+    examples=("kid50k_full", "kid50k"),
+    features=("inception", "pool3"),
+    real_side="features",
+    reference="StyleGAN2-ADA/StyleGAN3 kid50k_full (Bińkowski et al. 2018)",
+    **FEATURE_METRIC,
+)
 def kid(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> Values:
     fake = evaluator.fake_features(spec, module, dataset)
     real, extra = evaluator.real_features(spec, dataset, module.device)
@@ -101,11 +126,17 @@ def _parse_pr(match: re.Match[str]) -> MetricSpec:
     return MetricSpec(match[0], "pr", n, PR_MAX_REAL if match[4] else n, k=int(match[3]), num_real_is_cap=bool(match[4]))
 
 
-@register_metric(r"^pr(\d+)(k|_k)(\d+)(_full)?$", _parse_pr, examples=("pr50k3_full", "pr50k3"), features=("vgg16", "fc2"),
-                 real_side="features", higher_is_better=True,
-                 reference="StyleGAN2/3 pr50k3_full (Kynkäänniemi et al. 2019), VGG16 fc2; weights: NVIDIA's vgg16.pt/.pkl run as is "
-                           "(the reference) or torchvision ImageNet VGG16 (the card's extractor says which)",
-                 **FEATURE_METRIC)
+@register_metric(
+    r"^pr(\d+)(k|_k)(\d+)(_full)?$",
+    _parse_pr,
+    examples=("pr50k3_full", "pr50k3"),
+    features=("vgg16", "fc2"),
+    real_side="features",
+    higher_is_better=True,
+    reference="StyleGAN2/3 pr50k3_full (Kynkäänniemi et al. 2019), VGG16 fc2; weights: NVIDIA's vgg16.pt/.pkl run as is "
+    "(the reference) or torchvision ImageNet VGG16 (the card's extractor says which)",
+    **FEATURE_METRIC,
+)
 def pr(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> Values:
     fake = evaluator.fake_features(spec, module, dataset)
     real, extra = evaluator.real_features(spec, dataset, module.device)
@@ -113,9 +144,16 @@ def pr(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> Values:
     return {f"{spec.name}_precision": precision, f"{spec.name}_recall": recall}, extra
 
 
-@register_metric(r"^is(\d+)(k?)$", lambda m: MetricSpec(m[0], "is", _count(m[1], m[2]), 0), kind="is", examples=("is50k",),
-                 features=("inception", "logits_unbiased"), higher_is_better=True,
-                 reference="StyleGAN2-ADA/StyleGAN3 is50k (Salimans et al. 2016)", **FEATURE_METRIC)
+@register_metric(
+    r"^is(\d+)(k?)$",
+    lambda m: MetricSpec(m[0], "is", _count(m[1], m[2]), 0),
+    kind="is",
+    examples=("is50k",),
+    features=("inception", "logits_unbiased"),
+    higher_is_better=True,
+    reference="StyleGAN2-ADA/StyleGAN3 is50k (Salimans et al. 2016)",
+    **FEATURE_METRIC,
+)
 def inception_score_metric(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> Values:
     fake = evaluator.fake_features(spec, module, dataset)
     if spec.num_gen < 10:
@@ -143,9 +181,14 @@ def _describe_ppl(evaluator: Any, spec: MetricSpec, device: torch.device) -> dic
     return {"weights_sha256": files, **getattr(distance, "card", {})}
 
 
-@register_metric(r"^(ppl|ppl2)_(z|w)(full|end)(?:(\d+)(k?))?$", _parse_ppl, check=_check_ppl, describe=_describe_ppl,
-                 examples=("ppl_zfull", "ppl_wfull", "ppl_zend", "ppl_wend", "ppl2_wend"),
-                 reference="StyleGAN (v1: ppl_*, centre crop) / StyleGAN2 (ppl2_wend, full image) perceptual path length")
+@register_metric(
+    r"^(ppl|ppl2)_(z|w)(full|end)(?:(\d+)(k?))?$",
+    _parse_ppl,
+    check=_check_ppl,
+    describe=_describe_ppl,
+    examples=("ppl_zfull", "ppl_wfull", "ppl_zend", "ppl_wend", "ppl2_wend"),
+    reference="StyleGAN (v1: ppl_*, centre crop) / StyleGAN2 (ppl2_wend, full image) perceptual path length",
+)
 def ppl(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> Values:
     rank, world = rank_and_world()
     opts = evaluator.options

@@ -218,8 +218,9 @@ class MetricEvaluator:
         features = [metric_kind(spec.kind).features for spec in self.specs]
         return tuple(sorted({layer for name, layer in filter(None, features) if name == extractor}))
 
-    def _gather(self, extractor: Any, layers: tuple[str, ...], blocks: Iterator[tuple[Tensor, Tensor]], device: torch.device,
-                stage: str = "", total: int = 0) -> dict[str, Tensor]:
+    def _gather(
+        self, extractor: Any, layers: tuple[str, ...], blocks: Iterator[tuple[Tensor, Tensor]], device: torch.device, stage: str = "", total: int = 0
+    ) -> dict[str, Tensor]:
         """Features of every rank's blocks, in global order; blocks are regrouped into extractor batches.
 
         With `options.progress`, rank 0 shows a bar named `stage` (e.g. "fakes (inception features)"):
@@ -262,15 +263,23 @@ class MetricEvaluator:
             rank, world = rank_and_world()
             opts = self.options
             blocks = fake_blocks(module, dataset, count, opts.sample_block, rank, world, opts.seed, opts.num_workers)
-            self._fakes[key] = self._gather(self.extractor(name, module.device), self._layers_for(name), blocks, module.device,
-                                            f"fakes ({name} features)", count)
+            self._fakes[key] = self._gather(
+                self.extractor(name, module.device), self._layers_for(name), blocks, module.device, f"fakes ({name} features)", count
+            )
         return self._fakes[key]
 
     def _real(self, name: str, layer: str, count: int, kind: str, dataset: MirroredDataset, device: torch.device) -> tuple[dict[str, Tensor], bool]:
         extractor = self.extractor(name, device)
-        cache_key = {"dataset": self._fingerprint, "resolution": dataset.resolution, "mirror": self.options.real_mirror,
-                     "count": count, "extractor": extractor.describe(), "layer": layer, "kind": kind,
-                     "statistics": "float64, population covariance" if kind == "stats" else "float32 features in dataset order"}
+        cache_key = {
+            "dataset": self._fingerprint,
+            "resolution": dataset.resolution,
+            "mirror": self.options.real_mirror,
+            "count": count,
+            "extractor": extractor.describe(),
+            "layer": layer,
+            "kind": kind,
+            "statistics": "float64, population covariance" if kind == "stats" else "float32 features in dataset order",
+        }
         memo = (name, layer, count, kind)
         if memo in self._reals:
             return self._reals[memo]

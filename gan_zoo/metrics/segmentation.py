@@ -96,8 +96,11 @@ class TorchScriptSegmenter:
 
 def how_to_get(dataset: Any) -> str:
     layout = getattr(dataset, "layout", None)
-    paper = f"the paper evaluated this data set with {PAPER_SEGMENTERS[layout]}; " if layout in PAPER_SEGMENTERS else (
-        "the paper used " + ", ".join(f"{v.split(' (')[0]} for {k}" for k, v in PAPER_SEGMENTERS.items()) + "; ")
+    paper = (
+        f"the paper evaluated this data set with {PAPER_SEGMENTERS[layout]}; "
+        if layout in PAPER_SEGMENTERS
+        else ("the paper used " + ", ".join(f"{v.split(' (')[0]} for {k}" for k, v in PAPER_SEGMENTERS.items()) + "; ")
+    )
     return (
         f"{paper}export such a network with torch.jit.script/trace so that it maps float RGB in [0, 1] (NCHW) to logits over "
         f"the data set's labels, and point the metrics config's weights.segmenter=/path/to/segmenter.pt (or {SEGMENTER_ENV}) at it"
@@ -148,8 +151,7 @@ def _check(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any, device: 
         raise MetricNotApplicable(f"metric {spec.name} scores generated images against label maps, but the data set has none; use a label-map data set")
     if not hasattr(module, "num_labels"):
         raise MetricNotApplicable(
-            f"metric {spec.name} evaluates label-map-conditioned models (SPADE); "
-            f"{getattr(module, 'family', type(module).__name__)} models take no label maps"
+            f"metric {spec.name} evaluates label-map-conditioned models (SPADE); {getattr(module, 'family', type(module).__name__)} models take no label maps"
         )
     build_segmenter(evaluator, dataset, device)
 
@@ -163,8 +165,10 @@ def _count(spec: MetricSpec, dataset: Any) -> int:
 
 
 def _describe(evaluator: Any, spec: MetricSpec, device: torch.device) -> dict[str, Any]:
-    return {"fakes": "module.eval_fakes on the data set's label maps (first items, in order, no flips)",
-            "miou": "nanmean IoU over classes present in labels or predictions; dontcare ignored"}
+    return {
+        "fakes": "module.eval_fakes on the data set's label maps (first items, in order, no flips)",
+        "miou": "nanmean IoU over classes present in labels or predictions; dontcare ignored",
+    }
 
 
 @register_metric(
@@ -172,7 +176,7 @@ def _describe(evaluator: Any, spec: MetricSpec, device: torch.device) -> dict[st
     parse=_parse,
     check=_check,
     reference="SPADE (Park et al. 2019) evaluation: a segmentation network on images generated from the validation "
-              "label maps, mIoU and pixel accuracy against those label maps",
+    "label maps, mIoU and pixel accuracy against those label maps",
     describe=_describe,
     higher_is_better=True,
     examples=("miou_full",),

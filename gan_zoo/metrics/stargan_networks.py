@@ -60,10 +60,25 @@ class TorchvisionInceptionFeatures:
         load_strict(network, load_state_dict_file(path, "tv_inception"), path, "tv_inception")
         n = network
         self.blocks = nn.Sequential(
-            n.Conv2d_1a_3x3, n.Conv2d_2a_3x3, n.Conv2d_2b_3x3, nn.MaxPool2d(3, 2),
-            n.Conv2d_3b_1x1, n.Conv2d_4a_3x3, nn.MaxPool2d(3, 2),
-            n.Mixed_5b, n.Mixed_5c, n.Mixed_5d, n.Mixed_6a, n.Mixed_6b, n.Mixed_6c, n.Mixed_6d, n.Mixed_6e,
-            n.Mixed_7a, n.Mixed_7b, n.Mixed_7c, nn.AdaptiveAvgPool2d(1),
+            n.Conv2d_1a_3x3,
+            n.Conv2d_2a_3x3,
+            n.Conv2d_2b_3x3,
+            nn.MaxPool2d(3, 2),
+            n.Conv2d_3b_1x1,
+            n.Conv2d_4a_3x3,
+            nn.MaxPool2d(3, 2),
+            n.Mixed_5b,
+            n.Mixed_5c,
+            n.Mixed_5d,
+            n.Mixed_6a,
+            n.Mixed_6b,
+            n.Mixed_6c,
+            n.Mixed_6d,
+            n.Mixed_6e,
+            n.Mixed_7a,
+            n.Mixed_7b,
+            n.Mixed_7c,
+            nn.AdaptiveAvgPool2d(1),
         )
         digest = weights.sha256_of(path)
         self.weights = {"weights": path.name, "weights_sha256": digest, "reference_weights": digest.startswith(weights.TV_INCEPTION.sha256)}
@@ -73,8 +88,12 @@ class TorchvisionInceptionFeatures:
         self.std = torch.tensor(IMAGENET_STD, device=self.device).view(1, 3, 1, 1)
 
     def describe(self) -> dict[str, Any]:
-        return {"extractor": "torchvision Inception-v3 (ImageNet) avgpool, as StarGAN v2's metrics/fid.py", **self.weights,
-                "resize": "PIL bilinear to 299 on uint8 images", "input": "uint8 RGB / 255, ImageNet mean/std, no transform_input"}
+        return {
+            "extractor": "torchvision Inception-v3 (ImageNet) avgpool, as StarGAN v2's metrics/fid.py",
+            **self.weights,
+            "resize": "PIL bilinear to 299 on uint8 images",
+            "input": "uint8 RGB / 255, ImageNet mean/std, no transform_input",
+        }
 
     @torch.inference_mode()
     def __call__(self, images: Tensor | list[Tensor]) -> Tensor:
@@ -94,8 +113,9 @@ def _lin_state(state: dict[str, Tensor], path: Path) -> dict[str, Tensor]:
         elif parts[0] == "lpips_weights" and parts[1].isdigit():
             out[f"lins.{parts[1]}.weight"] = value
     if len(out) != len(_ALEX_CHANNELS):
-        raise WeightsError(f"lpips_alex weights: {path} holds {sorted(state)[:6]}..., not the five LPIPS AlexNet linear layers; "
-                           f"{weights.LPIPS_ALEX.how_to_get()}")
+        raise WeightsError(
+            f"lpips_alex weights: {path} holds {sorted(state)[:6]}..., not the five LPIPS AlexNet linear layers; {weights.LPIPS_ALEX.how_to_get()}"
+        )
     return out
 
 
@@ -114,8 +134,12 @@ class LPIPSAlex(nn.Module):
         load_strict(alexnet, load_state_dict_file(alex_file, "alexnet"), alex_file, "alexnet")
         self.features = alexnet.features
         self.lins = nn.ModuleList(nn.Conv2d(c, 1, 1, bias=False) for c in _ALEX_CHANNELS)
-        load_strict(self.lins, {k.removeprefix("lins."): v for k, v in _lin_state(load_state_dict_file(lin_file, "lpips_alex"), lin_file).items()},
-                    lin_file, "lpips_alex")
+        load_strict(
+            self.lins,
+            {k.removeprefix("lins."): v for k, v in _lin_state(load_state_dict_file(lin_file, "lpips_alex"), lin_file).items()},
+            lin_file,
+            "lpips_alex",
+        )
         self.files = {"alexnet": weights.sha256_of(alex_file), "lpips_alex": weights.sha256_of(lin_file)}
         self.card = {"distance_network": f"LPIPS AlexNet from {alex_file.name} (torchvision) + {lin_file.name}"}
         self.eval().requires_grad_(False)

@@ -37,8 +37,9 @@ def conditioning_order(dataset: MirroredDataset, seed: int) -> np.ndarray:
     return np.random.RandomState(seed).permutation(len(dataset))
 
 
-def conditioning_blocks(dataset: MirroredDataset, count: int, block: int, rank: int, world: int, seed: int,
-                        num_workers: int = 0) -> Iterator[tuple[int, Tensor, dict[str, Tensor]]]:
+def conditioning_blocks(
+    dataset: MirroredDataset, count: int, block: int, rank: int, world: int, seed: int, num_workers: int = 0
+) -> Iterator[tuple[int, Tensor, dict[str, Tensor]]]:
     """(block number, global sample indices, real batch that conditions the block's fakes)."""
     order = conditioning_order(dataset, seed)
     blocks = blocks_of_rank(count, block, rank, world)
@@ -47,8 +48,9 @@ def conditioning_blocks(dataset: MirroredDataset, count: int, block: int, rank: 
         yield indices.start // block, torch.tensor(list(indices)), batch
 
 
-def fake_blocks(module, dataset: MirroredDataset, count: int, block: int, rank: int, world: int, seed: int,
-                num_workers: int = 0) -> Iterator[tuple[Tensor, Tensor]]:
+def fake_blocks(
+    module, dataset: MirroredDataset, count: int, block: int, rank: int, world: int, seed: int, num_workers: int = 0
+) -> Iterator[tuple[Tensor, Tensor]]:
     """(global indices, uint8 fakes) for this rank's blocks of `count` generated samples."""
     for number, indices, batch in conditioning_blocks(dataset, count, block, rank, world, seed, num_workers):
         batch = {k: v.to(module.device) if isinstance(v, Tensor) else v for k, v in batch.items()}
@@ -63,8 +65,9 @@ def fake_blocks(module, dataset: MirroredDataset, count: int, block: int, rank: 
         yield indices, to_uint8(fakes)
 
 
-def latent_blocks(dataset: MirroredDataset, count: int, block: int, rank: int, world: int, seed: int,
-                  num_workers: int) -> Iterator[tuple[int, Tensor, Tensor | None]]:
+def latent_blocks(
+    dataset: MirroredDataset, count: int, block: int, rank: int, world: int, seed: int, num_workers: int
+) -> Iterator[tuple[int, Tensor, Tensor | None]]:
     """(global block number, sample indices, labels or None) of this rank's blocks of `count` latent
     samples (PPL, linear separability): a labelled data set's labels in the conditioning order."""
     if "label" in dataset.provides:

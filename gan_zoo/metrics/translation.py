@@ -41,8 +41,7 @@ def parse(match: re.Match[str]) -> MetricSpec:
     max_sources = None if number is None else int(number) * (1000 if unit else 1)
     if max_sources == 0:
         raise MetricError(f"metric {match[0]}: give at least one source image per domain")
-    return MetricSpec(match[0], "translation", num_gen=0, num_real=None,
-                      options=(("mode", mode), ("max_sources", max_sources), ("outputs", OUTPUTS_PER_INPUT)))
+    return MetricSpec(match[0], "translation", num_gen=0, num_real=None, options=(("mode", mode), ("max_sources", max_sources), ("outputs", OUTPUTS_PER_INPUT)))
 
 
 def _options(spec: MetricSpec) -> dict[str, Any]:
@@ -52,8 +51,9 @@ def _options(spec: MetricSpec) -> dict[str, Any]:
 def _inception(evaluator: Any, device: torch.device) -> TorchvisionInceptionFeatures:
     """torchvision's ImageNet Inception-v3 (official metrics/fid.py), built once per evaluator and device."""
     opts = evaluator.options
-    return evaluator.network("tv_inception", device, lambda: TorchvisionInceptionFeatures(
-        opts.weights.get("tv_inception"), opts.weights_sha256.get("tv_inception"), device=device))
+    return evaluator.network(
+        "tv_inception", device, lambda: TorchvisionInceptionFeatures(opts.weights.get("tv_inception"), opts.weights_sha256.get("tv_inception"), device=device)
+    )
 
 
 def _distance(evaluator: Any, device: torch.device) -> Any:
@@ -61,16 +61,20 @@ def _distance(evaluator: Any, device: torch.device) -> Any:
     if evaluator.injected_distance is not None:
         return evaluator.distance(device)
     opts = evaluator.options
-    alex = evaluator.network("lpips_alex", device, lambda: LPIPSAlex(
-        opts.weights.get("alexnet"), opts.weights.get("lpips_alex"), opts.weights_sha256.get("alexnet"), opts.weights_sha256.get("lpips_alex")))
+    alex = evaluator.network(
+        "lpips_alex",
+        device,
+        lambda: LPIPSAlex(
+            opts.weights.get("alexnet"), opts.weights.get("lpips_alex"), opts.weights_sha256.get("alexnet"), opts.weights_sha256.get("lpips_alex")
+        ),
+    )
     return alex.to(device)
 
 
 def check(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any, device: torch.device) -> None:
     if not all(hasattr(module, name) for name in ("translate", "latent_styles", "reference_styles")):
         raise MetricNotApplicable(
-            f"metric {spec.name} evaluates image-to-image translation (StarGAN v2); "
-            f"{getattr(module, 'family', type(module).__name__)} models do not translate"
+            f"metric {spec.name} evaluates image-to-image translation (StarGAN v2); {getattr(module, 'family', type(module).__name__)} models do not translate"
         )
     if getattr(dataset, "validation", None) is None:
         raise MetricError(f"metric {spec.name} translates validation images, but the data set has no validation split; set data.dataset.val_split (e.g. val)")
@@ -81,15 +85,21 @@ def check(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any, device: t
 def describe(evaluator: Any, spec: MetricSpec, device: torch.device) -> dict[str, Any]:
     distance = _distance(evaluator, device)
     files = getattr(distance, "files", None)
-    return {**_inception(evaluator, device).describe(), "lpips_weights_sha256": files or "custom distance",
-            **getattr(distance, "card", {}), "statistics": "mean and np.cov (N - 1), as the official fid.py",
-            "outputs_per_input": _options(spec)["outputs"]}
+    return {
+        **_inception(evaluator, device).describe(),
+        "lpips_weights_sha256": files or "custom distance",
+        **getattr(distance, "card", {}),
+        "statistics": "mean and np.cov (N - 1), as the official fid.py",
+        "outputs_per_input": _options(spec)["outputs"],
+    }
 
 
 def _batches(images: Any, indices: list[int], resolution: int, size: int) -> list[Tensor]:
     """Validation images in [-1, 1] at the model's size: uint8, PIL bilinear, as the official eval loader."""
-    return [torch.stack([pil_resize(to_uint8(images.image(i)), resolution, rgb=False).float() / 127.5 - 1 for i in indices[s : s + size]])
-            for s in range(0, len(indices), size)]
+    return [
+        torch.stack([pil_resize(to_uint8(images.image(i)), resolution, rgb=False).float() / 127.5 - 1 for i in indices[s : s + size]])
+        for s in range(0, len(indices), size)
+    ]
 
 
 def _real_statistics(evaluator: Any, images: Any, domain: int, device: torch.device) -> tuple[Tensor, Tensor]:
@@ -113,7 +123,7 @@ def _compute_real_statistics(evaluator: Any, images: Any, domain: int, device: t
     parse=parse,
     check=check,
     reference="StarGAN v2 official evaluation (core/eval.py, metrics/fid.py, metrics/lpips.py): per-task FID on torchvision "
-              "Inception-v3 and LPIPS-AlexNet diversity over 10 outputs per input",
+    "Inception-v3 and LPIPS-AlexNet diversity over 10 outputs per input",
     describe=describe,
     higher_is_better=False,
     examples=("translation_latent", "translation_reference"),
@@ -159,6 +169,10 @@ def translation(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> 
     values = {f"{spec.name}_fid": sum(fids.values()) / len(fids), f"{spec.name}_lpips": sum(lpips.values()) / len(lpips)}
     values.update({f"{spec.name}_fid/{task}": value for task, value in fids.items()})
     values.update({f"{spec.name}_lpips/{task}": value for task, value in lpips.items()})
-    extra = {"mode": mode, "tasks": list(fids), "max_sources_per_domain": options["max_sources"] or "all",
-             "real_images": "training images of the target domain (as the official evaluation)"}
+    extra = {
+        "mode": mode,
+        "tasks": list(fids),
+        "max_sources_per_domain": options["max_sources"] or "all",
+        "real_images": "training images of the target domain (as the official evaluation)",
+    }
     return values, extra

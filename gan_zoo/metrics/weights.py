@@ -79,8 +79,8 @@ VGG16 = WeightFile(
     url="https://download.pytorch.org/models/vgg16-397923af.pth",
     env="GAN_ZOO_VGG16_WEIGHTS",
     used_by="precision/recall and PPL metrics (torchvision ImageNet VGG16, with LPIPS vgg.pth for PPL; or NVIDIA's "
-            "StyleGAN2-ADA reference file https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/vgg16.pt, "
-            "saved as vgg16.pt, which serves both)",
+    "StyleGAN2-ADA reference file https://nvlabs-fi-cdn.nvidia.com/stylegan2-ada-pytorch/pretrained/metrics/vgg16.pt, "
+    "saved as vgg16.pt, which serves both)",
     # NVIDIA's metric network (VGG16 + LPIPS calibration as TorchScript), the StyleGAN2-ADA / StyleGAN3
     # reference for P/R and PPL; run as is by metrics.nvidia_vgg16, so it is preferred when present.
     other_formats=(

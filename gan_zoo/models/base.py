@@ -151,8 +151,7 @@ class GANModule(L.LightningModule):
     def _per_rank(self, global_batch: int) -> int:
         if global_batch % self.world_size:
             raise ValueError(
-                f"the global batch of {global_batch} images does not split over {self.world_size} processes; "
-                "choose a batch size divisible by the device count"
+                f"the global batch of {global_batch} images does not split over {self.world_size} processes; choose a batch size divisible by the device count"
             )
         return global_batch // self.world_size
 
@@ -397,8 +396,7 @@ class GANModule(L.LightningModule):
 
     def _up_kernels_reoriented_in_version_2(self) -> list[str]:
         """Parameter names of the up-sampling kernels whose stored orientation format 2 changed."""
-        return [f"{name}.weight" for name, module in self.named_modules()
-                if getattr(module, "up_kernel_reoriented_in_format_2", False) and module.up == 2]
+        return [f"{name}.weight" for name, module in self.named_modules() if getattr(module, "up_kernel_reoriented_in_format_2", False) and module.up == 2]
 
     def _restore_rng_states_once(self) -> None:
         # Restored here, right before the first step after a resume, because Lightning's set-up
@@ -412,8 +410,13 @@ def _capture_rng_states() -> dict[str, Any]:
     np_state = np.random.get_state()
     states: dict[str, Any] = {
         "torch": torch.get_rng_state(),
-        "numpy": {"key": np_state[0], "state": torch.from_numpy(np_state[1].astype(np.int64)), "pos": int(np_state[2]),
-                  "has_gauss": int(np_state[3]), "cached_gaussian": float(np_state[4])},
+        "numpy": {
+            "key": np_state[0],
+            "state": torch.from_numpy(np_state[1].astype(np.int64)),
+            "pos": int(np_state[2]),
+            "has_gauss": int(np_state[3]),
+            "cached_gaussian": float(np_state[4]),
+        },
         "python": random.getstate(),
     }
     if torch.cuda.is_available() and torch.cuda.is_initialized():
@@ -424,8 +427,7 @@ def _capture_rng_states() -> dict[str, Any]:
 def _restore_rng_states(states: dict[str, Any]) -> None:
     torch.set_rng_state(states["torch"])
     np_state = states["numpy"]
-    np.random.set_state((np_state["key"], np_state["state"].numpy().astype(np.uint32), np_state["pos"],
-                         np_state["has_gauss"], np_state["cached_gaussian"]))
+    np.random.set_state((np_state["key"], np_state["state"].numpy().astype(np.uint32), np_state["pos"], np_state["has_gauss"], np_state["cached_gaussian"]))
     random.setstate(_as_tuples(states["python"]))
     if "cuda" in states and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(states["cuda"])

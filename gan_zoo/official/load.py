@@ -41,11 +41,15 @@ def resolve_model_file(ckpt: str) -> Path:
             raise CheckpointError(f"ckpt={ckpt}: the run directory {given} has no checkpoint in checkpoints/ yet")
         return existing[-1]
     if str(ckpt) == "last":
-        raise CheckpointError(f"ckpt=last names the newest checkpoint of the run in the current directory, but {given} "
-                              "has no checkpoints/ folder; run from the run directory or pass ckpt=RUN_DIR or a .ckpt file")
+        raise CheckpointError(
+            f"ckpt=last names the newest checkpoint of the run in the current directory, but {given} "
+            "has no checkpoints/ folder; run from the run directory or pass ckpt=RUN_DIR or a .ckpt file"
+        )
     if not given.exists():
-        raise CheckpointError(f"ckpt={ckpt}: {given} does not exist; pass a checkpoint file, a run directory (its newest "
-                              "checkpoint), ckpt=last (the run in the current directory) or an official network file or folder")
+        raise CheckpointError(
+            f"ckpt={ckpt}: {given} does not exist; pass a checkpoint file, a run directory (its newest "
+            "checkpoint), ckpt=last (the run in the current directory) or an official network file or folder"
+        )
     return given
 
 
@@ -164,8 +168,13 @@ def imported_record(imported: ImportedNetworks, source: Path) -> dict[str, Any]:
         "cur_nimg": 0,
         "format_version": CHECKPOINT_FORMAT_VERSION,
         **imported.record,
-        "imported_from": {"file": str(source), "format": imported.source_format, "networks": list(imported.networks),
-                          "data": imported.data, "notes": list(imported.notes)},
+        "imported_from": {
+            "file": str(source),
+            "format": imported.source_format,
+            "networks": list(imported.networks),
+            "data": imported.data,
+            "notes": list(imported.notes),
+        },
     }
 
 

@@ -81,8 +81,9 @@ def read_discriminator(record: Any, layout: str, c_dim: int) -> DiscriminatorImp
         problem = _key_difference(state, layout, c_dim, settings)
     if problem is not None:
         settings.pop("backbones", None)  # the fresh D gan-zoo builds instead: the official pair
-        return DiscriminatorImport(settings, note=f"the file's D is left out ({problem}); D is freshly initialised "
-                                                  "(generate and eval use only G_ema; fine-tuning starts D afresh)")
+        return DiscriminatorImport(
+            settings, note=f"the file's D is left out ({problem}); D is freshly initialised (generate and eval use only G_ema; fine-tuning starts D afresh)"
+        )
     return DiscriminatorImport(settings, {f"D.{key}": value for key, value in state.items()})
 
 

@@ -35,8 +35,13 @@ FASTGAN_CLASS = "pg_modules.networks_fastgan.Generator"
 STYLEGAN2_SOURCE_MARK = "Projected GANs Converge Faster"
 FASTGAN_INIT_WIDTH = 32  # the 4x4 init conv emits 2 * nfc[2] = 2 * 16 * ngf channels
 OFFICIAL_EMBED_ROWS = 1000  # FastganSynthesisCond's label embedding, whatever the data set
-MAPPING_DEFAULTS = {"lr_multiplier": 0.01, "w_avg_beta": 0.998, "embed_features": None, "layer_features": None,
-                    "activation": "lrelu"}  # networks_stylegan2.MappingNetwork, which gan-zoo's PG module keeps
+MAPPING_DEFAULTS = {
+    "lr_multiplier": 0.01,
+    "w_avg_beta": 0.998,
+    "embed_features": None,
+    "layer_features": None,
+    "activation": "lrelu",
+}  # networks_stylegan2.MappingNetwork, which gan-zoo's PG module keeps
 
 
 def matches(data: Any, source: Path) -> bool:
@@ -80,14 +85,19 @@ def _stylegan2(g: PersistentRecord, source: Path) -> dict[str, Any]:
     generator_keys = ("z_dim", "c_dim", "w_dim", "img_resolution", "img_channels", "mapping_kwargs")
     synthesis = {k: v for k, v in kwargs.items() if k not in generator_keys}  # train.py passes them at the top level
     mapping = dict(kwargs.get("mapping_kwargs") or {})
-    require(synthesis.get("architecture", "skip") == "skip", source,
-            f"G architecture {synthesis.get('architecture')!r}: gan-zoo's StyleGAN2 generator is the official 'skip'")
-    require(tuple(synthesis.get("resample_filter", (1, 3, 3, 1))) == (1, 3, 3, 1), source,
-            f"G resample_filter {synthesis.get('resample_filter')}: gan-zoo uses [1, 3, 3, 1]")
+    require(
+        synthesis.get("architecture", "skip") == "skip",
+        source,
+        f"G architecture {synthesis.get('architecture')!r}: gan-zoo's StyleGAN2 generator is the official 'skip'",
+    )
+    require(
+        tuple(synthesis.get("resample_filter", (1, 3, 3, 1))) == (1, 3, 3, 1),
+        source,
+        f"G resample_filter {synthesis.get('resample_filter')}: gan-zoo uses [1, 3, 3, 1]",
+    )
     require(synthesis.get("use_noise", True), source, "G built with use_noise=False: gan-zoo's StyleGAN2 always has noise inputs")
     for key, default in MAPPING_DEFAULTS.items():
-        require(mapping.get(key, default) == default, source,
-                f"G mapping {key}={mapping.get(key)!r}: gan-zoo's Projected GAN mapping has {key}={default!r}")
+        require(mapping.get(key, default) == default, source, f"G mapping {key}={mapping.get(key)!r}: gan-zoo's Projected GAN mapping has {key}={default!r}")
     return {
         "generator": "stylegan2",
         "z_dim": int(kwargs["z_dim"]),
@@ -118,11 +128,18 @@ def convert(data: dict[str, Any], source: Path, overrides: dict[str, Any]) -> Im
     }
     state, networks, notes = snapshot_networks(data, g, discriminator)
     if settings["generator"] == "fastgan":
-        notes.append("FastGAN (full) draws its noise inputs whatever noise_mode says, as the official generator: "
-                     "gan-zoo seeds them from each image's seed, the official gen_images.py leaves torch unseeded")
+        notes.append(
+            "FastGAN (full) draws its noise inputs whatever noise_mode says, as the official generator: "
+            "gan-zoo seeds them from each image's seed, the official gen_images.py leaves torch unseeded"
+        )
     training_set = data.get("training_set_kwargs") or {}
     return ImportedNetworks(
-        family="projected_gan", model_target=MODEL_TARGET, hyper_parameters=hyper_parameters, state_dict=state,
-        source_format=f"projected-gan-pickle ({settings['generator']})", networks=networks, notes=notes,
+        family="projected_gan",
+        model_target=MODEL_TARGET,
+        hyper_parameters=hyper_parameters,
+        state_dict=state,
+        source_format=f"projected-gan-pickle ({settings['generator']})",
+        networks=networks,
+        notes=notes,
         data={"resolution": settings["resolution"], "num_classes": c_dim, "path": training_set.get("path")},
     )

@@ -83,8 +83,18 @@ class EasyDictRecord(dict):
 
 # Module prefixes whose classes may appear in network files; they become inert records.
 RECORDED_MODULE_PREFIXES = (
-    "torch.nn.", "torch.ao.nn.", "timm.", "torch_utils.", "training.", "pg_modules.", "feature_networks.", "dnnlib.tflib.",
-    "tfutil", "networks", "core.", "models.",
+    "torch.nn.",
+    "torch.ao.nn.",
+    "timm.",
+    "torch_utils.",
+    "training.",
+    "pg_modules.",
+    "feature_networks.",
+    "dnnlib.tflib.",
+    "tfutil",
+    "networks",
+    "core.",
+    "models.",
 )
 
 

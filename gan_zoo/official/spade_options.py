@@ -18,15 +18,43 @@ OPTIONS_FILE = "opt.txt"
 
 # The official defaults of every option the converter reads (training defaults: opt.txt is written by train.py).
 DEFAULTS: dict[str, Any] = {
-    "dataset_mode": "coco", "label_nc": 182, "contain_dontcare_label": False, "no_instance": False, "output_nc": 3,
-    "crop_size": 512, "aspect_ratio": 1.0, "netG": "spade", "ngf": 64, "num_upsampling_layers": "normal",
+    "dataset_mode": "coco",
+    "label_nc": 182,
+    "contain_dontcare_label": False,
+    "no_instance": False,
+    "output_nc": 3,
+    "crop_size": 512,
+    "aspect_ratio": 1.0,
+    "netG": "spade",
+    "ngf": 64,
+    "num_upsampling_layers": "normal",
     "norm_G": "spectralspadesyncbatch3x3",  # SPADEGenerator.modify_commandline_options over base 'spectralinstance'
-    "norm_D": "spectralinstance", "norm_E": "spectralinstance", "use_vae": False, "z_dim": 256,
-    "netD": "multiscale", "netD_subarch": "n_layer", "ndf": 64, "num_D": 2, "n_layers_D": 4,
-    "init_type": "xavier", "init_variance": 0.02,
-    "lr": 0.0002, "beta1": 0.0, "beta2": 0.9, "no_TTUR": False, "niter": 50, "niter_decay": 0,
-    "lambda_feat": 10.0, "lambda_vgg": 10.0, "lambda_kld": 0.05, "no_ganFeat_loss": False, "no_vgg_loss": False,
-    "gan_mode": "hinge", "D_steps_per_G": 1, "which_epoch": "latest", "dataroot": "./datasets/cityscapes/",
+    "norm_D": "spectralinstance",
+    "norm_E": "spectralinstance",
+    "use_vae": False,
+    "z_dim": 256,
+    "netD": "multiscale",
+    "netD_subarch": "n_layer",
+    "ndf": 64,
+    "num_D": 2,
+    "n_layers_D": 4,
+    "init_type": "xavier",
+    "init_variance": 0.02,
+    "lr": 0.0002,
+    "beta1": 0.0,
+    "beta2": 0.9,
+    "no_TTUR": False,
+    "niter": 50,
+    "niter_decay": 0,
+    "lambda_feat": 10.0,
+    "lambda_vgg": 10.0,
+    "lambda_kld": 0.05,
+    "no_ganFeat_loss": False,
+    "no_vgg_loss": False,
+    "gan_mode": "hinge",
+    "D_steps_per_G": 1,
+    "which_epoch": "latest",
+    "dataroot": "./datasets/cityscapes/",
 }
 NO_TTUR_BETAS = {"beta1": 0.5, "beta2": 0.999}  # train_options.py: the defaults when --no_TTUR is given
 
@@ -38,6 +66,7 @@ DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
     "facades": {"crop_size": 256, "label_nc": 13, "contain_dontcare_label": False, "no_instance": True},
     "custom": {"crop_size": 256, "label_nc": 13, "contain_dontcare_label": False},
 }
+
 
 def read_options_file(path: Path) -> dict[str, str]:
     """{option: value text} of an opt.txt (the `[default: ...]` comments and `----` lines dropped)."""
@@ -73,8 +102,7 @@ def training_options(folder: Path, overrides: dict[str, Any], source: Path | str
     file = folder / OPTIONS_FILE
     written = read_options_file(file) if file.is_file() else {}
     dataset_mode = str(overrides.get("dataset_mode", written.get("dataset_mode", DEFAULTS["dataset_mode"])))
-    require(dataset_mode in DATASET_DEFAULTS, source,
-            f"dataset_mode={dataset_mode!r}: gan-zoo knows the official data sets {', '.join(DATASET_DEFAULTS)}")
+    require(dataset_mode in DATASET_DEFAULTS, source, f"dataset_mode={dataset_mode!r}: gan-zoo knows the official data sets {', '.join(DATASET_DEFAULTS)}")
     options = {**DEFAULTS, **DATASET_DEFAULTS[dataset_mode]}
     if typed("no_TTUR", overrides.get("no_TTUR", written.get("no_TTUR", False)), source):
         options.update(NO_TTUR_BETAS)

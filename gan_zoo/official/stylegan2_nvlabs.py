@@ -30,8 +30,7 @@ def _from_stylegan3_repo(record: PersistentRecord) -> bool:
     return "fused_modconv_default" in record.module_src
 
 
-def read_discriminator(data: dict[str, Any], source: Path, shared: dict[str, Any],
-                       sg3_repo: bool) -> tuple[dict[str, Any], tuple[str, ...], list[str]]:
+def read_discriminator(data: dict[str, Any], source: Path, shared: dict[str, Any], sg3_repo: bool) -> tuple[dict[str, Any], tuple[str, ...], list[str]]:
     """(gan-zoo `discriminator` kwargs, networks the file provides, notes) from the file's D record.
 
     The official D (`networks_stylegan2.Discriminator`, also behind the StyleGAN3 configs) shares
@@ -47,9 +46,11 @@ def read_discriminator(data: dict[str, Any], source: Path, shared: dict[str, Any
         "num_fp16_res": int(d.get("num_fp16_res", 4 if sg3_repo else 0)),
         "conv_clamp": d.get("conv_clamp", 256 if sg3_repo else None),
     }
-    require(d_shared == shared, source,
-            f"G and D differ in {', '.join(k for k in shared if shared[k] != d_shared[k])} (G {shared}, D {d_shared}); "
-            "gan-zoo shares these between G and D")
+    require(
+        d_shared == shared,
+        source,
+        f"G and D differ in {', '.join(k for k in shared if shared[k] != d_shared[k])} (G {shared}, D {d_shared}); gan-zoo shares these between G and D",
+    )
     epilogue = dict(d.get("epilogue_kwargs") or {})
     discriminator = {
         "architecture": d.get("architecture", "resnet"),
@@ -58,8 +59,7 @@ def read_discriminator(data: dict[str, Any], source: Path, shared: dict[str, Any
         "mapping_layers": int((d.get("mapping_kwargs") or {}).get("num_layers", 8)),
         "cmap_dim": d.get("cmap_dim"),
     }
-    require(discriminator["architecture"] in ("resnet", "orig"), source,
-            f"D architecture {discriminator['architecture']!r}: gan-zoo has 'resnet' and 'orig'")
+    require(discriminator["architecture"] in ("resnet", "orig"), source, f"D architecture {discriminator['architecture']!r}: gan-zoo has 'resnet' and 'orig'")
     return discriminator, ("G", "D", "G_ema"), []
 
 
@@ -70,13 +70,22 @@ def convert(data: dict[str, Any], source: Path, overrides: dict[str, Any]) -> Im
     mapping = dict(g.get("mapping_kwargs") or {})
     synthesis = dict(g.get("synthesis_kwargs") or {})
     w_dim = int(g["w_dim"])
-    require(synthesis.get("architecture", "skip") == "skip", source,
-            f"G architecture {synthesis.get('architecture')!r}: gan-zoo's StyleGAN2 generator is the official 'skip' (config F)")
-    require(tuple(synthesis.get("resample_filter", (1, 3, 3, 1))) == (1, 3, 3, 1), source,
-            f"G resample_filter {synthesis.get('resample_filter')}: gan-zoo uses [1, 3, 3, 1]")
+    require(
+        synthesis.get("architecture", "skip") == "skip",
+        source,
+        f"G architecture {synthesis.get('architecture')!r}: gan-zoo's StyleGAN2 generator is the official 'skip' (config F)",
+    )
+    require(
+        tuple(synthesis.get("resample_filter", (1, 3, 3, 1))) == (1, 3, 3, 1),
+        source,
+        f"G resample_filter {synthesis.get('resample_filter')}: gan-zoo uses [1, 3, 3, 1]",
+    )
     require(synthesis.get("use_noise", True), source, "G built with use_noise=False: gan-zoo's StyleGAN2 always has noise inputs")
-    require(mapping.get("embed_features") in (None, w_dim) and mapping.get("layer_features") in (None, w_dim), source,
-            f"mapping embed/layer features {mapping.get('embed_features')}/{mapping.get('layer_features')}: gan-zoo uses w_dim ({w_dim})")
+    require(
+        mapping.get("embed_features") in (None, w_dim) and mapping.get("layer_features") in (None, w_dim),
+        source,
+        f"mapping embed/layer features {mapping.get('embed_features')}/{mapping.get('layer_features')}: gan-zoo uses w_dim ({w_dim})",
+    )
     require(mapping.get("activation", "lrelu") == "lrelu", source, f"mapping activation {mapping.get('activation')!r}: gan-zoo uses lrelu")
 
     shared = {
@@ -106,16 +115,21 @@ def convert(data: dict[str, Any], source: Path, overrides: dict[str, Any]) -> Im
     return snapshot_import(data, "stylegan2", MODEL_TARGET, hyper_parameters, source_format, networks, notes)
 
 
-def snapshot_import(data: dict[str, Any], family: str, model_target: str, hyper_parameters: dict[str, Any],
-                    source_format: str, networks: tuple[str, ...], notes: list[str]) -> ImportedNetworks:
+def snapshot_import(
+    data: dict[str, Any], family: str, model_target: str, hyper_parameters: dict[str, Any], source_format: str, networks: tuple[str, ...], notes: list[str]
+) -> ImportedNetworks:
     """The networks of an NVlabs training snapshot (G, D, G_ema records, training_set_kwargs) for `family`."""
     state: dict[str, Any] = {}
     for name in networks:
         state.update(module_state_dict(data[name], f"{name}."))
     training_set = data.get("training_set_kwargs") or {}
     return ImportedNetworks(
-        family=family, model_target=model_target, hyper_parameters=hyper_parameters, state_dict=state,
-        source_format=source_format, networks=networks, notes=notes,
-        data={"resolution": hyper_parameters["resolution"], "num_classes": hyper_parameters["num_classes"],
-              "path": training_set.get("path")},
+        family=family,
+        model_target=model_target,
+        hyper_parameters=hyper_parameters,
+        state_dict=state,
+        source_format=source_format,
+        networks=networks,
+        notes=notes,
+        data={"resolution": hyper_parameters["resolution"], "num_classes": hyper_parameters["num_classes"], "path": training_set.get("path")},
     )

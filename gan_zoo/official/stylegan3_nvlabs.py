@@ -21,9 +21,21 @@ from gan_zoo.official.stylegan2_nvlabs import read_discriminator, snapshot_impor
 MODEL_TARGET = "gan_zoo.models.stylegan3.module.StyleGAN3Module"
 SOURCE_MARK = "class SynthesisInput"  # networks_stylegan3.py (StyleGAN-XL's variant also has SuperresGenerator)
 # The official SynthesisNetwork / SynthesisLayer defaults, for what train.py did not pass.
-SYNTHESIS_DEFAULTS = {"channel_base": 32768, "channel_max": 512, "num_layers": 14, "num_critical": 2, "first_cutoff": 2,
-                      "first_stopband": 2**2.1, "last_stopband_rel": 2**0.3, "margin_size": 10, "output_scale": 0.25,
-                      "num_fp16_res": 4, "conv_kernel": 3, "conv_clamp": 256, "use_radial_filters": False}
+SYNTHESIS_DEFAULTS = {
+    "channel_base": 32768,
+    "channel_max": 512,
+    "num_layers": 14,
+    "num_critical": 2,
+    "first_cutoff": 2,
+    "first_stopband": 2**2.1,
+    "last_stopband_rel": 2**0.3,
+    "margin_size": 10,
+    "output_scale": 0.25,
+    "num_fp16_res": 4,
+    "conv_kernel": 3,
+    "conv_clamp": 256,
+    "use_radial_filters": False,
+}
 # Layer options gan-zoo keeps at the official defaults: a file with other values is refused, naming them.
 FIXED_LAYER = {"filter_size": 6, "lrelu_upsampling": 2}
 MAPPING_DEFAULTS = {"num_layers": 2, "lr_multiplier": 0.01, "w_avg_beta": 0.998}
@@ -68,5 +80,4 @@ def convert(data: dict[str, Any], source: Path, overrides: dict[str, Any]) -> Im
         "mapping": mapping,
         "discriminator": discriminator,
     }
-    return snapshot_import(data, "stylegan3", MODEL_TARGET, hyper_parameters,
-                           f"nvlabs-pytorch-stylegan3 ({hyper_parameters['cfg']})", networks, notes)
+    return snapshot_import(data, "stylegan3", MODEL_TARGET, hyper_parameters, f"nvlabs-pytorch-stylegan3 ({hyper_parameters['cfg']})", networks, notes)

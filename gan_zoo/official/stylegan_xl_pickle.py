@@ -34,11 +34,25 @@ GENERATOR_CLASSES = ("Generator", "SuperresGenerator")
 SOURCE_MARK = "class SuperresGenerator"  # networks_stylegan3_resetting.py, kept as text in every record
 # Official SynthesisNetwork defaults that gan-zoo's StyleGAN-XL module keeps fixed: a file with other
 # values is refused, naming the setting.
-FIXED_SYNTHESIS = {"num_critical": 2, "first_cutoff": 2, "first_stopband": 2**2.1, "last_stopband_rel": 2**0.3,
-                   "margin_size": 10, "output_scale": 0.25, "use_radial_filters": False}
+FIXED_SYNTHESIS = {
+    "num_critical": 2,
+    "first_cutoff": 2,
+    "first_stopband": 2**2.1,
+    "last_stopband_rel": 2**0.3,
+    "margin_size": 10,
+    "output_scale": 0.25,
+    "use_radial_filters": False,
+}
 # The official constructors' defaults, for what train.py did not pass.
-SYNTHESIS_DEFAULTS = {"channel_base": 32768, "channel_max": 512, "num_layers": 14, "num_fp16_res": 4, "conv_clamp": 256,
-                      "magnitude_ema_beta": 0.999, "conv_kernel": 3}
+SYNTHESIS_DEFAULTS = {
+    "channel_base": 32768,
+    "channel_max": 512,
+    "num_layers": 14,
+    "num_fp16_res": 4,
+    "conv_clamp": 256,
+    "magnitude_ema_beta": 0.999,
+    "conv_kernel": 3,
+}
 MAPPING_DEFAULTS = {"num_layers": 2, "lr_multiplier": 0.01, "w_avg_beta": 0.998, "rand_embedding": False}
 
 
@@ -61,16 +75,22 @@ def _growth(g: PersistentRecord, synthesis: PersistentRecord, stem_kwargs: dict[
     steps = 0
     while stem_resolution * growth["up_factor"] ** steps < resolution:
         steps += 1
-    require(stem_resolution * growth["up_factor"] ** steps == resolution and (steps > 0) == (g.class_name == "SuperresGenerator"),
-            source, f"its {g.class_name} makes {resolution} px from a {stem_resolution} px stem, which is not a stem or "
-            f"stages of up_factor={growth['up_factor']} each; gan-zoo grows every stage by the same up_factor")
+    require(
+        stem_resolution * growth["up_factor"] ** steps == resolution and (steps > 0) == (g.class_name == "SuperresGenerator"),
+        source,
+        f"its {g.class_name} makes {resolution} px from a {stem_resolution} px stem, which is not a stem or "
+        f"stages of up_factor={growth['up_factor']} each; gan-zoo grows every stage by the same up_factor",
+    )
     # gan-zoo's stage from the same settings, on the meta device (shapes only), must name the same layers.
     with torch.device("meta"):
         ours = build_generator(resolution, **growth, **stem_kwargs).synthesis.layer_names
     theirs = list(attribute(synthesis, "layer_names") or [])
-    require(theirs == ours, source,
-            f"its synthesis layers {theirs} are not the {steps} super-resolution stage(s) of head_layers="
-            f"{growth['head_layers']} each that gan-zoo grows from its stem ({ours}); gan-zoo grows every stage by the same head_layers")
+    require(
+        theirs == ours,
+        source,
+        f"its synthesis layers {theirs} are not the {steps} super-resolution stage(s) of head_layers="
+        f"{growth['head_layers']} each that gan-zoo grows from its stem ({ours}); gan-zoo grows every stage by the same head_layers",
+    )
     return growth
 
 
@@ -78,12 +98,14 @@ def convert(data: dict[str, Any], source: Path, overrides: dict[str, Any]) -> Im
     g: PersistentRecord = data["G_ema"]
     require(isinstance(data.get("G"), PersistentRecord), source, "it has no training generator G beside G_ema (training_loop.py pickles both)")
     synthesis, mapping = child(g, "synthesis"), child(g, "mapping")
-    require(isinstance(synthesis, PersistentRecord) and isinstance(mapping, PersistentRecord), source,
-            "its G_ema has no synthesis and mapping networks")
+    require(isinstance(synthesis, PersistentRecord) and isinstance(mapping, PersistentRecord), source, "its G_ema has no synthesis and mapping networks")
     syn = {**SYNTHESIS_DEFAULTS, **FIXED_SYNTHESIS, **synthesis.init_kwargs}
     for key, value in FIXED_SYNTHESIS.items():
-        require(math.isclose(float(syn[key]), float(value)), source,
-                f"its synthesis has {key}={syn[key]!r}; gan-zoo's StyleGAN-XL (stylegan3-t) has {key}={value!r}")
+        require(
+            math.isclose(float(syn[key]), float(value)),
+            source,
+            f"its synthesis has {key}={syn[key]!r}; gan-zoo's StyleGAN-XL (stylegan3-t) has {key}={value!r}",
+        )
     maps = {**MAPPING_DEFAULTS, **mapping.init_kwargs}
     c_dim = int(maps.get("c_dim", attribute(g, "c_dim", 0)))
     generator = {
@@ -98,11 +120,18 @@ def convert(data: dict[str, Any], source: Path, overrides: dict[str, Any]) -> Im
         # The class embedding is the file's: a random one only builds the container (no embedding file is read).
         "rand_embedding": c_dim > 0,
     }
-    mapping_kwargs = {"num_layers": int(maps["num_layers"]), "lr_multiplier": float(maps["lr_multiplier"]),
-                      "w_avg_beta": float(attribute(mapping, "w_avg_beta", maps["w_avg_beta"]))}
+    mapping_kwargs = {
+        "num_layers": int(maps["num_layers"]),
+        "lr_multiplier": float(maps["lr_multiplier"]),
+        "w_avg_beta": float(attribute(mapping, "w_avg_beta", maps["w_avg_beta"])),
+    }
     num_channels = int(syn.get("img_channels", attribute(g, "img_channels", 3)))
-    growth = _growth(g, synthesis, {**generator, "c_dim": c_dim, "img_channels": num_channels, "num_layers": int(syn["num_layers"]),
-                                    "mapping_kwargs": mapping_kwargs}, source)
+    growth = _growth(
+        g,
+        synthesis,
+        {**generator, "c_dim": c_dim, "img_channels": num_channels, "num_layers": int(syn["num_layers"]), "mapping_kwargs": mapping_kwargs},
+        source,
+    )
     resolution = int(attribute(g, "img_resolution", growth["stem_resolution"]))
     discriminator = read_discriminator(data.get("D"), "stylegan_xl", c_dim)
     hyper_parameters: dict[str, Any] = {
@@ -120,11 +149,18 @@ def convert(data: dict[str, Any], source: Path, overrides: dict[str, Any]) -> Im
     }
     state, networks, notes = snapshot_networks(data, g, discriminator)
     if c_dim:
-        notes.append("the class embedding (mapping.embed) is the file's; rand_embedding=true in the hyper-parameters only "
-                     "means no embedding file is read to build the network")
+        notes.append(
+            "the class embedding (mapping.embed) is the file's; rand_embedding=true in the hyper-parameters only "
+            "means no embedding file is read to build the network"
+        )
     training_set = data.get("training_set_kwargs") or {}
     return ImportedNetworks(
-        family="stylegan_xl", model_target=MODEL_TARGET, hyper_parameters=hyper_parameters, state_dict=state,
-        source_format=f"stylegan-xl-pickle ({g.class_name}, {resolution} px)", networks=networks, notes=notes,
+        family="stylegan_xl",
+        model_target=MODEL_TARGET,
+        hyper_parameters=hyper_parameters,
+        state_dict=state,
+        source_format=f"stylegan-xl-pickle ({g.class_name}, {resolution} px)",
+        networks=networks,
+        notes=notes,
         data={"resolution": resolution, "num_classes": c_dim, "path": training_set.get("path")},
     )

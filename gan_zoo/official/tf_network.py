@@ -48,8 +48,7 @@ class TFNetwork:
 
 def is_tf_pickle(data: Any, class_name: str) -> bool:
     """Whether `data` is the (G, D, Gs) tuple of TF Network records of `class_name`."""
-    return (isinstance(data, tuple) and len(data) == 3
-            and all(isinstance(net, ObjectRecord) and net.qualified_name == class_name for net in data))
+    return isinstance(data, tuple) and len(data) == 3 and all(isinstance(net, ObjectRecord) and net.qualified_name == class_name for net in data)
 
 
 def build_func_name(record: ObjectRecord) -> str:
@@ -64,13 +63,15 @@ def read_network(record: ObjectRecord, role: str, source: Path) -> TFNetwork:
         raise CheckpointError(f"{source}: its {role} is a {record.qualified_name} without a pickled state; the file is incomplete")
     for key in ("version", "build_func_name", "variables"):
         if key not in state:
-            raise CheckpointError(f"{source}: its {role} network state has no {key!r}; the official TF code always writes "
-                                  "one, so the file is incomplete or was not written by it")
+            raise CheckpointError(
+                f"{source}: its {role} network state has no {key!r}; the official TF code always writes one, so the file is incomplete or was not written by it"
+            )
     version = state["version"]
     supported = SUPPORTED_VERSIONS[record.qualified_name]
     if version not in supported:
-        raise CheckpointError(f"{source}: its {role} has {record.qualified_name} state version {version}; "
-                              f"gan-zoo reads the versions the official code writes: {list(supported)}")
+        raise CheckpointError(
+            f"{source}: its {role} has {record.qualified_name} state version {version}; gan-zoo reads the versions the official code writes: {list(supported)}"
+        )
     variables: dict[str, np.ndarray] = {}
     for name, value in state["variables"]:
         if not isinstance(value, np.ndarray | np.generic | float | int):
@@ -109,7 +110,8 @@ class Variables:
         if name not in self.network.variables:
             raise CheckpointError(
                 f"{self.source}: its {self.network.role} ({self.network.build_func_name}) has no variable {name!r}, "
-                "which the architecture its settings describe has; the file is incomplete or of another architecture")
+                "which the architecture its settings describe has; the file is incomplete or of another architecture"
+            )
         self.read.add(name)
         return self.network.variables[name]
 
@@ -122,7 +124,8 @@ class Variables:
         if unread:
             raise Unsupported(
                 f"{self.source}: its {self.network.role} has variables gan-zoo's {what} has no place for "
-                f"({', '.join(unread[:5])}{', ...' if len(unread) > 5 else ''}): a layer this converter does not know")
+                f"({', '.join(unread[:5])}{', ...' if len(unread) > 5 else ''}): a layer this converter does not know"
+            )
 
 
 class Settings:
@@ -144,8 +147,7 @@ class Settings:
         value = self(name, default)
         ok = allowed(value) if callable(allowed) else value in tuple(allowed)
         if not ok:
-            raise Unsupported(f"{self.source}: its {self.network.role} ({self.network.build_func_name}) was built with "
-                              f"{name}={value!r}; {why}")
+            raise Unsupported(f"{self.source}: its {self.network.role} ({self.network.build_func_name}) was built with {name}={value!r}; {why}")
         return value
 
     def ignore(self, *names: str) -> None:
@@ -163,6 +165,7 @@ def tensor(value: np.ndarray) -> torch.Tensor:
 # TF layouts -> PyTorch layouts. TF stores dense weights [in, out] and conv2d filters
 # [kh, kw, in, out]; torch wants [out, in] and [out, in, kh, kw]. Both apply the equalised-lr
 # factor at run time (stored N(0, 1/lrmul^2) weights, bias x lrmul), so values copy unscaled.
+
 
 def dense_weight(w: np.ndarray) -> torch.Tensor:
     return tensor(w.T)

@@ -48,8 +48,7 @@ def _common(s: Settings, what: str) -> dict[str, Any]:
 
 def generator_settings(net: TFNetwork, source: Path) -> tuple[dict[str, Any], bool, list[str]]:
     """(PGGANModule arguments without `discriminator`, whether Conv0_up is fused, unknown settings)."""
-    require(net.build_func_name == "G_paper", source,
-            f"its {net.role} is built by {net.build_func_name}; gan-zoo's PGGAN generator is G_paper")
+    require(net.build_func_name == "G_paper", source, f"its {net.role} is built by {net.build_func_name}; gan-zoo's PGGAN generator is G_paper")
     s = Settings(net, source)
     s.require("pixelnorm_epsilon", 1e-8, (1e-8,), "gan-zoo's PGGAN pixel norm adds 1e-8")
     c_dim = int(s("label_size", 0))
@@ -104,18 +103,22 @@ def discriminator_settings(net: TFNetwork, source: Path, settings: dict[str, Any
     if net.build_func_name != "D_paper":
         raise Unsupported(f"{source}: its D is {net.build_func_name}; gan-zoo's PGGAN discriminator is D_paper")
     s = Settings(net, source)
-    for name, value in (("resolution", settings["resolution"]), ("num_channels", settings["num_channels"]),
-                        ("label_size", settings["num_classes"])):
+    for name, value in (("resolution", settings["resolution"]), ("num_channels", settings["num_channels"]), ("label_size", settings["num_classes"])):
         s.require(name, value, (value,), f"gan-zoo's PGGAN builds G and D for the same data (G has {name}={value})")
     # fused_scale=False (e.g. networks converted from the Theano code) applies the leaky ReLU before pooling
-    discriminator = {**_common(s, "discriminator"), "mbstd_group_size": int(s("mbstd_group_size", 4)), "mbstd_num_features": 1,
-                     "fused_scale": bool(s("fused_scale", True))}
+    discriminator = {
+        **_common(s, "discriminator"),
+        "mbstd_group_size": int(s("mbstd_group_size", 4)),
+        "mbstd_num_features": 1,
+        "fused_scale": bool(s("fused_scale", True)),
+    }
     s.ignore(*NEUTRAL_SETTINGS)
     return discriminator, s.unknown()
 
 
-def discriminator_state(net: TFNetwork, resolution: int, source: Path, conv1_scope: str = "Conv1_down",
-                        builder: str = "PGGAN discriminator (D_paper)") -> dict[str, torch.Tensor]:
+def discriminator_state(
+    net: TFNetwork, resolution: int, source: Path, conv1_scope: str = "Conv1_down", builder: str = "PGGAN discriminator (D_paper)"
+) -> dict[str, torch.Tensor]:
     """D's tensors under gan-zoo's PGGANDiscriminator names; StyleGAN's D_basic has the same layout.
 
     `conv1_scope` is the second convolution's TF scope: D_paper names it Conv1_down when fused_scale,
@@ -152,8 +155,12 @@ def convert(data: tuple, source: Path, overrides: dict[str, Any]) -> ImportedNet
     lod = float(Variables(gs, source)("lod"))
     # gan-zoo's PGGAN renders the level of detail its schedule gives; an imported file starts the
     # schedule at the level the networks were saved at, which must be a whole one.
-    require(lod == int(lod), source, f"its networks were saved while a resolution was fading in (lod {lod:g}); "
-            "gan-zoo renders an imported PGGAN at a whole level of detail: import a snapshot taken between fades")
+    require(
+        lod == int(lod),
+        source,
+        f"its networks were saved while a resolution was fading in (lod {lod:g}); "
+        "gan-zoo renders an imported PGGAN at a whole level of detail: import a snapshot taken between fades",
+    )
     hyper_parameters["schedule"] = {"lod_initial_resolution": resolution >> int(lod)}
     state = {**generator_state(g, resolution, fused, source, "G"), **generator_state(gs, resolution, fused, source, "G_ema")}
     notes: list[str] = []
@@ -171,7 +178,12 @@ def convert(data: tuple, source: Path, overrides: dict[str, Any]) -> ImportedNet
     if lod:
         notes.append(f"the networks were saved during growing (lod {lod:g}): G renders {resolution >> int(lod)} px images")
     return ImportedNetworks(
-        family="pggan", model_target=MODEL_TARGET, hyper_parameters=hyper_parameters, state_dict=state,
-        source_format="tkarras-tf-pggan (progressive_growing_of_gans TensorFlow pickle)", networks=networks, notes=notes,
+        family="pggan",
+        model_target=MODEL_TARGET,
+        hyper_parameters=hyper_parameters,
+        state_dict=state,
+        source_format="tkarras-tf-pggan (progressive_growing_of_gans TensorFlow pickle)",
+        networks=networks,
+        notes=notes,
         data={"resolution": resolution, "num_classes": hyper_parameters["num_classes"]},
     )

@@ -39,8 +39,17 @@ from gan_zoo.official.tf_pggan import discriminator_state as pggan_discriminator
 MODEL_TARGET = "gan_zoo.models.stylegan.module.StyleGANModule"
 FUSED_AUTO_RESOLUTION = 128  # fused_scale='auto' fuses resampling whose high-resolution side is >= 128 px
 # Settings that change neither the weights nor what the networks compute from them.
-NEUTRAL_SETTINGS = ("truncation_psi_val", "truncation_cutoff_val", "is_training", "is_validation", "is_template_graph",
-                    "randomize_noise", "force_clean_graph", "dlatent_broadcast", "structure")
+NEUTRAL_SETTINGS = (
+    "truncation_psi_val",
+    "truncation_cutoff_val",
+    "is_training",
+    "is_validation",
+    "is_template_graph",
+    "randomize_noise",
+    "force_clean_graph",
+    "dlatent_broadcast",
+    "structure",
+)
 
 
 def matches(data: Any, source: Path) -> bool:
@@ -67,13 +76,16 @@ def _common(s: Settings, what: str) -> dict[str, Any]:
 
 def generator_settings(net: TFNetwork, source: Path) -> tuple[dict[str, Any], list[str]]:
     """(StyleGANModule arguments without `discriminator`, unknown settings) from G_style's kwargs."""
-    require(set(net.components) >= {"mapping", "synthesis"}, source,
-            f"its {net.role} (G_style) has no mapping and synthesis components; the file is incomplete")
+    require(
+        set(net.components) >= {"mapping", "synthesis"}, source, f"its {net.role} (G_style) has no mapping and synthesis components; the file is incomplete"
+    )
     s = Settings(net, source)
-    for name, why in (("use_styles", "gan-zoo's StyleGAN always styles every layer"),
-                      ("const_input_layer", "gan-zoo's StyleGAN starts from the learned 4x4 constant"),
-                      ("use_noise", "gan-zoo's StyleGAN always has noise inputs"),
-                      ("use_instance_norm", "gan-zoo's StyleGAN always instance-normalises before styling")):
+    for name, why in (
+        ("use_styles", "gan-zoo's StyleGAN always styles every layer"),
+        ("const_input_layer", "gan-zoo's StyleGAN starts from the learned 4x4 constant"),
+        ("use_noise", "gan-zoo's StyleGAN always has noise inputs"),
+        ("use_instance_norm", "gan-zoo's StyleGAN always instance-normalises before styling"),
+    ):
         s.require(name, True, (True,), why)
     s.require("use_pixel_norm", False, (False,), "gan-zoo's StyleGAN synthesis has no pixel norm")
     s.require("mapping_nonlinearity", "lrelu", ("lrelu",), "gan-zoo's StyleGAN mapping uses leaky ReLU")
@@ -150,8 +162,7 @@ def discriminator_settings(net: TFNetwork, source: Path, settings: dict[str, Any
     if net.build_func_name != "D_basic":
         raise Unsupported(f"{source}: its D is {net.build_func_name}; gan-zoo's StyleGAN discriminator is D_basic")
     s = Settings(net, source)
-    for name, value in (("resolution", settings["resolution"]), ("num_channels", settings["num_channels"]),
-                        ("label_size", settings["num_classes"])):
+    for name, value in (("resolution", settings["resolution"]), ("num_channels", settings["num_channels"]), ("label_size", settings["num_classes"])):
         s.require(name, value, (value,), f"gan-zoo's StyleGAN builds G and D for the same data (G has {name}={value})")
     discriminator = {
         **_common(s, "discriminator"),
@@ -173,8 +184,7 @@ def convert(data: tuple, source: Path, overrides: dict[str, Any]) -> ImportedNet
     try:
         hyper_parameters["discriminator"], d_unknown = discriminator_settings(d, source, hyper_parameters)
         # D_basic's layout is D_paper's; its Conv1_down is a plain correlation, fused or not
-        state.update(pggan_discriminator_state(d, hyper_parameters["resolution"], source, "Conv1_down",
-                                               "StyleGAN discriminator (D_basic)"))
+        state.update(pggan_discriminator_state(d, hyper_parameters["resolution"], source, "Conv1_down", "StyleGAN discriminator (D_basic)"))
         unknown += d_unknown
     except Unsupported as error:
         networks = ("G", "G_ema")
@@ -185,10 +195,17 @@ def convert(data: tuple, source: Path, overrides: dict[str, Any]) -> ImportedNet
     # The schedule gan-zoo would continue from: the level the networks were last trained at.
     hyper_parameters["schedule"] = {"lod_initial_resolution": hyper_parameters["resolution"] >> math.floor(lod)}
     if lod:
-        notes.append(f"the networks were saved during growing (lod {lod:g}): G renders "
-                     f"{hyper_parameters['resolution'] >> math.floor(lod)} px images, upscaled to full resolution")
+        notes.append(
+            f"the networks were saved during growing (lod {lod:g}): G renders "
+            f"{hyper_parameters['resolution'] >> math.floor(lod)} px images, upscaled to full resolution"
+        )
     return ImportedNetworks(
-        family="stylegan", model_target=MODEL_TARGET, hyper_parameters=hyper_parameters, state_dict=state,
-        source_format="nvlabs-tf-stylegan (NVlabs/stylegan TensorFlow pickle)", networks=networks, notes=notes,
+        family="stylegan",
+        model_target=MODEL_TARGET,
+        hyper_parameters=hyper_parameters,
+        state_dict=state,
+        source_format="nvlabs-tf-stylegan (NVlabs/stylegan TensorFlow pickle)",
+        networks=networks,
+        notes=notes,
         data={"resolution": hyper_parameters["resolution"], "num_classes": hyper_parameters["num_classes"]},
     )

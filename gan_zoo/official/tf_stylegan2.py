@@ -37,8 +37,18 @@ from gan_zoo.official.tf_network import (
 MODEL_TARGET = "gan_zoo.models.stylegan2.module.StyleGAN2Module"
 RESAMPLE_KERNEL = [1, 3, 3, 1]  # the only FIR filter gan-zoo's StyleGAN2 layers take
 # Settings that change neither the weights nor what the networks compute from them.
-NEUTRAL_SETTINGS = ("truncation_psi", "truncation_cutoff", "truncation_psi_val", "truncation_cutoff_val",
-                    "style_mixing_prob", "structure", "randomize_noise", "fused_modconv", "is_template_graph", "freeze_layers")
+NEUTRAL_SETTINGS = (
+    "truncation_psi",
+    "truncation_cutoff",
+    "truncation_psi_val",
+    "truncation_cutoff_val",
+    "style_mixing_prob",
+    "structure",
+    "randomize_noise",
+    "fused_modconv",
+    "is_template_graph",
+    "freeze_layers",
+)
 
 
 def matches(data: Any, source: Path) -> bool:
@@ -50,8 +60,9 @@ def _common(s: Settings) -> dict[str, Any]:
     s.require("fmap_decay", 1.0, (1, 1.0), "gan-zoo's StyleGAN2 halves channels per resolution (fmap_decay 1)")
     s.require("fmap_min", 1, lambda v: int(v) <= 1, "gan-zoo's StyleGAN2 has no channel floor (fmap_min 1)")
     s.require("nonlinearity", "lrelu", ("lrelu",), "gan-zoo's StyleGAN2 uses leaky ReLU")
-    s.require("resample_kernel", RESAMPLE_KERNEL, lambda v: list(v or []) == RESAMPLE_KERNEL,
-              f"gan-zoo's StyleGAN2 resamples with the FIR filter {RESAMPLE_KERNEL}")
+    s.require(
+        "resample_kernel", RESAMPLE_KERNEL, lambda v: list(v or []) == RESAMPLE_KERNEL, f"gan-zoo's StyleGAN2 resamples with the FIR filter {RESAMPLE_KERNEL}"
+    )
     s.require("dtype", "float32", ("float32",), "gan-zoo computes StyleGAN2 in float32 (num_fp16_res for mixed precision)")
     return {
         "channel_base": int(s("fmap_base", 16 << 10)) * 2,  # TF nf(log2(res) - 1) = 2 * fmap_base / res
@@ -67,8 +78,12 @@ def generator_settings(net: TFNetwork, source: Path) -> dict[str, Any]:
     require(net.version >= 4, source, f"its {net.role} has Network state version {net.version}; StyleGAN2 pickles have version 4")
     w_dim = int(s("dlatent_size", 512))
     c_dim = int(s("label_size", 0))
-    s.require("synthesis_func", "G_synthesis_stylegan2", ("G_synthesis_stylegan2",),
-              "gan-zoo's StyleGAN2 generator is config F's G_synthesis_stylegan2 (configs A-D are not)")
+    s.require(
+        "synthesis_func",
+        "G_synthesis_stylegan2",
+        ("G_synthesis_stylegan2",),
+        "gan-zoo's StyleGAN2 generator is config F's G_synthesis_stylegan2 (configs A-D are not)",
+    )
     s.require("mapping_func", "G_mapping", ("G_mapping",), "gan-zoo's StyleGAN2 mapping is G_mapping")
     s.require("architecture", "skip", ("skip",), "gan-zoo's StyleGAN2 generator is the official 'skip' (config F)")
     s.require("use_noise", True, (True,), "gan-zoo's StyleGAN2 always has noise inputs")
@@ -93,8 +108,12 @@ def generator_settings(net: TFNetwork, source: Path) -> dict[str, Any]:
     }
     s.ignore(*NEUTRAL_SETTINGS)
     unknown = s.unknown()
-    require(not unknown, source, f"its {net.role} has the setting {unknown[0] if unknown else ''!r}, which legacy.py does not "
-            "know either; gan-zoo imports the StyleGAN2 configurations legacy.py converts")
+    require(
+        not unknown,
+        source,
+        f"its {net.role} has the setting {unknown[0] if unknown else ''!r}, which legacy.py does not "
+        "know either; gan-zoo imports the StyleGAN2 configurations legacy.py converts",
+    )
     return settings
 
 
@@ -106,8 +125,10 @@ def generator_state(net: TFNetwork, settings: dict[str, Any], source: Path, pref
     state["mapping.w_avg"] = tensor(v("dlatent_avg"))
     if settings["conditional"]:
         if "mapping/LabelConcat/weight" in v:
-            raise Unsupported(f"{source}: its {net.role} concatenates a plain label embedding to z (StyleGAN2 TF's LabelConcat); "
-                              "gan-zoo's conditional StyleGAN2 embeds labels with StyleGAN2-ADA's dense LabelEmbed")
+            raise Unsupported(
+                f"{source}: its {net.role} concatenates a plain label embedding to z (StyleGAN2 TF's LabelConcat); "
+                "gan-zoo's conditional StyleGAN2 embeds labels with StyleGAN2-ADA's dense LabelEmbed"
+            )
         state["mapping.embed.weight"] = dense_weight(v("mapping/LabelEmbed/weight"))
         state["mapping.embed.bias"] = tensor(v("mapping/LabelEmbed/bias"))
     for i in range(settings["mapping"]["num_layers"]):
@@ -150,8 +171,7 @@ def discriminator_settings(net: TFNetwork, source: Path, generator: dict[str, An
     if shared != {k: generator[k] for k in shared}:
         differ = ", ".join(f"{k} (G {generator[k]}, D {shared[k]})" for k in shared if shared[k] != generator[k])
         raise Unsupported(f"{source}: its G and D differ in {differ}; gan-zoo's StyleGAN2 shares these between G and D")
-    for name, value in (("resolution", generator["resolution"]), ("num_channels", generator["num_channels"]),
-                        ("label_size", generator["num_classes"])):
+    for name, value in (("resolution", generator["resolution"]), ("num_channels", generator["num_channels"]), ("label_size", generator["num_classes"])):
         s.require(name, value, (value,), f"gan-zoo's StyleGAN2 builds G and D for the same data (G has {name}={value})")
     architecture = s.require("architecture", "resnet", ("resnet", "orig"), "gan-zoo's StyleGAN2 D is 'resnet' or 'orig'")
     group = s("mbstd_group_size", 4)
@@ -171,8 +191,7 @@ def discriminator_settings(net: TFNetwork, source: Path, generator: dict[str, An
     return settings
 
 
-def discriminator_state(net: TFNetwork, settings: dict[str, Any], resolution: int, conditional: bool,
-                        source: Path) -> dict[str, torch.Tensor]:
+def discriminator_state(net: TFNetwork, settings: dict[str, Any], resolution: int, conditional: bool, source: Path) -> dict[str, torch.Tensor]:
     """legacy.py's convert_tf_discriminator table, key by key."""
     v = Variables(net, source)
     state: dict[str, torch.Tensor] = {}
@@ -218,15 +237,18 @@ def convert(data: tuple, source: Path, overrides: dict[str, Any]) -> ImportedNet
     networks: tuple[str, ...] = ("G", "D", "G_ema")
     try:
         hyper_parameters["discriminator"] = discriminator_settings(d, source, hyper_parameters)
-        state.update(discriminator_state(d, hyper_parameters["discriminator"], hyper_parameters["resolution"],
-                                         hyper_parameters["conditional"], source))
+        state.update(discriminator_state(d, hyper_parameters["discriminator"], hyper_parameters["resolution"], hyper_parameters["conditional"], source))
     except Unsupported as error:
         hyper_parameters["discriminator"] = {}
         networks = ("G", "G_ema")
         notes.append(f"D is freshly initialised (generate and eval are unaffected; fine-tuning starts D anew): {error}")
     return ImportedNetworks(
-        family="stylegan2", model_target=MODEL_TARGET, hyper_parameters=hyper_parameters, state_dict=state,
+        family="stylegan2",
+        model_target=MODEL_TARGET,
+        hyper_parameters=hyper_parameters,
+        state_dict=state,
         source_format="nvlabs-tf-stylegan2 (NVlabs/stylegan2 TensorFlow pickle, converted as stylegan2-ada-pytorch legacy.py)",
-        networks=networks, notes=notes,
+        networks=networks,
+        notes=notes,
         data={"resolution": hyper_parameters["resolution"], "num_classes": hyper_parameters["num_classes"]},
     )

@@ -27,10 +27,7 @@ class OutputDir:
             return
         taken = [name for name in names if (self.path / name).exists()]
         if taken:
-            raise ConfigError(
-                f"{self.path} already has {len(taken)} of the files to write ({taken[0]}, ...); "
-                "choose another outdir=... or pass overwrite=true"
-            )
+            raise ConfigError(f"{self.path} already has {len(taken)} of the files to write ({taken[0]}, ...); choose another outdir=... or pass overwrite=true")
 
     def png(self, name: str, image: Tensor) -> Path:
         """image: uint8 [C, H, W]."""

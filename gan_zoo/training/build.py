@@ -103,8 +103,10 @@ def build_trainer(cfg: DictConfig, **kwargs: Any) -> L.Trainer:
     accelerator = str(cfg.trainer.get("accelerator", "auto"))
     has_gpu = torch.cuda.is_available() or (accelerator == "gpu" and torch.backends.mps.is_available())
     if accelerator in ("gpu", "cuda") and not has_gpu:
-        raise ConfigError(f"trainer.accelerator={accelerator}, but this machine has no CUDA device; train on the CPU with trainer=cpu "
-                          "(or trainer=ddp_sim to try DDP with CPU processes)")
+        raise ConfigError(
+            f"trainer.accelerator={accelerator}, but this machine has no CUDA device; train on the CPU with trainer=cpu "
+            "(or trainer=ddp_sim to try DDP with CPU processes)"
+        )
     settings = trainer_settings(cfg)
     try:
         return instantiate(settings, **kwargs)

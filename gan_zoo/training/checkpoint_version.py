@@ -24,8 +24,10 @@ def upgrade_checkpoint(checkpoint: dict[str, Any], module: "GANModule") -> dict[
     record = checkpoint.setdefault("gan_zoo", {})
     version = int(record.get("format_version", 1))
     if version > CHECKPOINT_FORMAT_VERSION:
-        raise CheckpointError(f"the checkpoint has format version {version}, newer than this gan-zoo's "
-                              f"{CHECKPOINT_FORMAT_VERSION}; load it with the gan-zoo version that wrote it or a newer one")
+        raise CheckpointError(
+            f"the checkpoint has format version {version}, newer than this gan-zoo's "
+            f"{CHECKPOINT_FORMAT_VERSION}; load it with the gan-zoo version that wrote it or a newer one"
+        )
     if version < CHECKPOINT_FORMAT_VERSION:
         module.upgrade_state_dict(checkpoint["state_dict"], version)
         if checkpoint.get("optimizer_states"):

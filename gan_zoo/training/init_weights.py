@@ -20,7 +20,6 @@ from gan_zoo.models.base import GANModule
 log = logging.getLogger(__name__)
 
 
-
 def copied_networks(module: GANModule) -> list[str]:
     """The family's networks and their EMA copies, in the order they are reported."""
     names = list(module.networks())
@@ -47,8 +46,7 @@ def initialize_from(module: GANModule, path: str | Path) -> list[str]:
     path = Path(path).expanduser().resolve()
     tensors, family, settings = _networks_in_file(path, module)
     if family != module.family:
-        raise ConfigError(f"init_ckpt={path} holds a {family} model, but this run trains {module.family}; "
-                          f"choose a {module.family} file or model={family}")
+        raise ConfigError(f"init_ckpt={path} holds a {family} model, but this run trains {module.family}; choose a {module.family} file or model={family}")
     own = module.state_dict()
     copied = []
     for network in copied_networks(module):
@@ -62,8 +60,11 @@ def initialize_from(module: GANModule, path: str | Path) -> list[str]:
         mismatched = [k for k in sorted(ours & set(theirs)) if tuple(own[k].shape) != tuple(theirs[k].shape)]
         if missing or unexpected or mismatched:
             first = mismatched[0] if mismatched else (missing or unexpected)[0]
-            detail = (f"{first} is {list(theirs[first].shape)} in the file but {list(own[first].shape)} here" if mismatched
-                      else f"{len(missing)} keys missing (e.g. {missing[:2]}) and {len(unexpected)} unexpected (e.g. {unexpected[:2]})")
+            detail = (
+                f"{first} is {list(theirs[first].shape)} in the file but {list(own[first].shape)} here"
+                if mismatched
+                else f"{len(missing)} keys missing (e.g. {missing[:2]}) and {len(unexpected)} unexpected (e.g. {unexpected[:2]})"
+            )
             file_res = settings.get("resolution")
             run_res = module.hparams.get("resolution")
             raise ConfigError(

@@ -220,6 +220,7 @@ class ProgressLines(L.Callback):
         if nimg >= self._next_nimg or nimg >= total:
             seconds, start_nimg = time.perf_counter() - self._start[0], self._start[1]
             speed = f", {seconds / ((nimg - start_nimg) / 1000):.1f} s/kimg" if nimg > start_nimg else ""
-            FILE_ONLY.info("%.1f/%.1f kimg (%d%%)%s%s", nimg / 1000, total / 1000, min(100 * nimg // max(total, 1), 100), speed,
-                           f", {description}" if description else "")
+            FILE_ONLY.info(
+                "%.1f/%.1f kimg (%d%%)%s%s", nimg / 1000, total / 1000, min(100 * nimg // max(total, 1), 100), speed, f", {description}" if description else ""
+            )
             self._next_nimg = (nimg // max(total // self.steps, 1) + 1) * max(total // self.steps, 1)

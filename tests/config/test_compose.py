@@ -28,8 +28,7 @@ def compose_train(overrides: list[str], hydra_config: bool = False):
         return compose("train", overrides=overrides, return_hydra_config=hydra_config)
 
 
-GROUP_OPTIONS = [(group, option) for group in ("model", "data", "trainer", "callbacks", "logger", "debug", "paths")
-                 for option in options(group)]
+GROUP_OPTIONS = [(group, option) for group in ("model", "data", "trainer", "callbacks", "logger", "debug", "paths") for option in options(group)]
 
 
 @pytest.mark.parametrize(("group", "option"), GROUP_OPTIONS, ids=[f"{g}={o}" for g, o in GROUP_OPTIONS])

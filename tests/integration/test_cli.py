@@ -44,8 +44,21 @@ def test_subcommands_take_help_and_cfg_job(cli_in_process, tmp_path):
 
 def test_list_names_models_data_experiments_metrics(cli_in_process, tmp_path):
     out = cli_in_process("list", cwd=tmp_path).stdout
-    for expected in ("models:", "pggan", "data:", "shapes", "digits", "ffhq", "experiments:", "smoke/pggan",
-                     "paper/pggan_celebahq1024", "metrics:", "official formats", "nvlabs-pytorch-stylegan2", "nvlabs-spade"):
+    for expected in (
+        "models:",
+        "pggan",
+        "data:",
+        "shapes",
+        "digits",
+        "ffhq",
+        "experiments:",
+        "smoke/pggan",
+        "paper/pggan_celebahq1024",
+        "metrics:",
+        "official formats",
+        "nvlabs-pytorch-stylegan2",
+        "nvlabs-spade",
+    ):
         assert expected in out
     assert list(tmp_path.iterdir()) == []
 
@@ -74,8 +87,16 @@ def test_smoke_experiment_writes_the_output_contract(smoke_run, experiment):
 
 
 def test_missing_data_is_one_line_error_saying_how_to_prepare(cli_in_process, tmp_path):
-    result = cli_in_process("train", "model=pggan", "data=ffhq", "trainer=cpu", f"hydra.run.dir={tmp_path / 'run'}",
-                 env={"GAN_ZOO_DATA": str(tmp_path / "data")}, cwd=tmp_path, check=False)
+    result = cli_in_process(
+        "train",
+        "model=pggan",
+        "data=ffhq",
+        "trainer=cpu",
+        f"hydra.run.dir={tmp_path / 'run'}",
+        env={"GAN_ZOO_DATA": str(tmp_path / "data")},
+        cwd=tmp_path,
+        check=False,
+    )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr
     assert str(tmp_path / "data" / "ffhq") in result.stderr and "ffhq-dataset" in result.stderr

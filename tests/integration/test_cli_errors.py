@@ -13,14 +13,19 @@ from gan_zoo.data.errors import DataError
 
 pytestmark = pytest.mark.slow
 
-TINY = ["experiment=smoke/pggan", "data.resolution=8", "total_kimg=0.032", "callbacks.samples.every_kimg=null",
-        "callbacks.checkpoint.every_kimg=null", "logger=none"]
+TINY = [
+    "experiment=smoke/pggan",
+    "data.resolution=8",
+    "total_kimg=0.032",
+    "callbacks.samples.every_kimg=null",
+    "callbacks.checkpoint.every_kimg=null",
+    "logger=none",
+]
 
 
 def snapshot(directory: Path) -> dict[str, str]:
     """Every path under `directory`, with the SHA-256 of each file's bytes ("dir" for a folder)."""
-    return {str(p.relative_to(directory)): "dir" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(directory.rglob("*"))}
+    return {str(p.relative_to(directory)): "dir" if p.is_dir() else hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(directory.rglob("*"))}
 
 
 def assert_one_line_error(result, command: str, *expected: str) -> None:
@@ -40,18 +45,20 @@ def test_refused_train_leaves_the_run_directory_byte_for_byte(cli_in_process, tm
     (run / ".hydra/config.yaml").write_text("data:\n  resolution: 32\nseed: 0\n")
     (run / "train.log").write_text("the run's log\n")
     before = snapshot(run)
-    refused = cli_in_process("train", "experiment=smoke/pggan", "data.resolution=16", "seed=5", f"hydra.run.dir={run}",
-                             cwd=tmp_path, check=False)
+    refused = cli_in_process("train", "experiment=smoke/pggan", "data.resolution=16", "seed=5", f"hydra.run.dir={run}", cwd=tmp_path, check=False)
     assert_one_line_error(refused, "train", "already holds", "ckpt_path=last")
     assert snapshot(run) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
-@pytest.mark.parametrize("overrides", [
-    ["model=pggan", "data=ffhq", "trainer=cpu"],     # missing data
-    ["data=shapes"],                                 # no model
-    ["experiment=smoke/pggan", "model.resolution=64"],  # model and data disagree
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["model=pggan", "data=ffhq", "trainer=cpu"],  # missing data
+        ["data=shapes"],  # no model
+        ["experiment=smoke/pggan", "model.resolution=64"],  # model and data disagree
+    ],
+)
 def test_run_refused_at_start_up_leaves_no_run_directory(cli_in_process, tmp_path, overrides):
     refused = cli_in_process("train", *overrides, cwd=tmp_path, env={"GAN_ZOO_DATA": str(tmp_path / "data")}, check=False)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
@@ -74,7 +81,7 @@ def test_train_log_holds_the_run_and_a_resume_keeps_the_run_config(cli_in_proces
     assert OmegaConf.load(run / ".hydra/resume-1/config.yaml").total_kimg == 0.064
     assert "ckpt_path=last" in OmegaConf.load(run / ".hydra/resume-1/overrides.yaml")
     resumed = (run / "train.log").read_text()
-    assert resumed.startswith(log) and "resuming" in resumed[len(log):] and "resume-1" in resumed[len(log):]
+    assert resumed.startswith(log) and "resuming" in resumed[len(log) :] and "resume-1" in resumed[len(log) :]
     assert torch.load(run / "checkpoints/last.ckpt", weights_only=True)["gan_zoo"]["cur_nimg"] >= 64
 
 

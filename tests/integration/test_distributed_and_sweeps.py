@@ -46,8 +46,7 @@ def test_ddp_sim_gives_the_numbers_of_one_process(cli, tmp_path):
             assert float(x[key]) == pytest.approx(float(y[key]), rel=1e-5, abs=1e-6), key
     # ...and so do the weights, up to what Adam makes of rounding noise in near-zero gradients
     # (g / sqrt(v) is +-1 whatever the size of g: at most a few lr-sized steps).
-    differences = {key: (a["state_dict"][key] - b["state_dict"][key]).abs().max().item()
-                   for key in a["state_dict"] if a["state_dict"][key].is_floating_point()}
+    differences = {key: (a["state_dict"][key] - b["state_dict"][key]).abs().max().item() for key in a["state_dict"] if a["state_dict"][key].is_floating_point()}
     assert max(differences.values()) < 3 * 0.002
     assert a["state_dict"]["G.blocks.0.conv.weight"].abs().sum() > 0
     # The metrics callback ran inside the 2-process fit: one line (written by rank 0 only), the same

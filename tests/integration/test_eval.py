@@ -9,8 +9,7 @@ from tests.unit.metrics_support import write_inception_weights
 
 pytestmark = pytest.mark.slow
 
-QUICK = ["experiment=smoke/pggan", "data.resolution=16", "total_kimg=0.1", "callbacks.samples.every_kimg=null",
-         "callbacks.checkpoint.every_kimg=null"]
+QUICK = ["experiment=smoke/pggan", "data.resolution=16", "total_kimg=0.1", "callbacks.samples.every_kimg=null", "callbacks.checkpoint.every_kimg=null"]
 
 
 @pytest.fixture(scope="module")
@@ -18,17 +17,31 @@ def trained(tmp_path_factory):
     """A tiny PGGAN run whose metrics callback computed fid8 at the end, and the weights it used."""
     root = tmp_path_factory.mktemp("eval")
     weights, digest = write_inception_weights(root)
-    overrides = [f"++callbacks.metrics.weights.inception={weights}", f"++callbacks.metrics.weights_sha256.inception={digest}",
-                 f"callbacks.metrics.cache_dir={root / 'cache'}", "callbacks.metrics.names=[fid8]", "callbacks.metrics.every_kimg=null",
-                 "callbacks.metrics.batch_size=8", "callbacks.metrics.sample_block=8"]
+    overrides = [
+        f"++callbacks.metrics.weights.inception={weights}",
+        f"++callbacks.metrics.weights_sha256.inception={digest}",
+        f"callbacks.metrics.cache_dir={root / 'cache'}",
+        "callbacks.metrics.names=[fid8]",
+        "callbacks.metrics.every_kimg=null",
+        "callbacks.metrics.batch_size=8",
+        "callbacks.metrics.sample_block=8",
+    ]
     run_cli("train", *QUICK, *overrides, f"hydra.run.dir={root / 'run'}", cwd=root)
     return {"root": root, "run": root / "run", "weights": weights, "digest": digest}
 
 
 def _eval_args(trained, *extra: str) -> list[str]:
-    return ["eval", f"ckpt={trained['run'] / 'checkpoints' / 'last.ckpt'}", f"++weights.inception={trained['weights']}",
-            f"++weights_sha256.inception={trained['digest']}", f"cache_dir={trained['root'] / 'cache'}",
-            "batch_size=8", "num_workers=0", "sample_block=8", *extra]
+    return [
+        "eval",
+        f"ckpt={trained['run'] / 'checkpoints' / 'last.ckpt'}",
+        f"++weights.inception={trained['weights']}",
+        f"++weights_sha256.inception={trained['digest']}",
+        f"cache_dir={trained['root'] / 'cache'}",
+        "batch_size=8",
+        "num_workers=0",
+        "sample_block=8",
+        *extra,
+    ]
 
 
 def test_training_callback_wrote_the_value_with_its_card(trained):

@@ -61,7 +61,18 @@ def test_resume_refuses_other_preset_and_new_run_refuses_existing_checkpoints(tm
     again = cli("train", *COMMON, "total_kimg=0.2", f"hydra.run.dir={run}", check=False)
     assert again.returncode == 2
     assert "already holds" in again.stderr and "ckpt_path=last" in again.stderr
-    other = cli("train", "model=pggan", "data=shapes", "trainer=cpu", "data.resolution=16", "model.generator.fmap_max=64",
-                "model.discriminator.fmap_max=64", "total_kimg=0.2", f"hydra.run.dir={run}", "ckpt_path=last", check=False)
+    other = cli(
+        "train",
+        "model=pggan",
+        "data=shapes",
+        "trainer=cpu",
+        "data.resolution=16",
+        "model.generator.fmap_max=64",
+        "model.discriminator.fmap_max=64",
+        "total_kimg=0.2",
+        f"hydra.run.dir={run}",
+        "ckpt_path=last",
+        check=False,
+    )
     assert other.returncode == 2
     assert "smoke/pggan" in other.stderr and "experiment None" in other.stderr

@@ -6,9 +6,16 @@ import torch
 
 pytestmark = pytest.mark.slow
 
-COMMON = ["experiment=smoke/spade", "data.batch_size=4", "model.niter_kimg=0.02", "model.niter_decay_kimg=0.04",
-          "trainer.log_every_n_steps=1", "callbacks.samples.every_kimg=0.02", "callbacks.triptych.every_kimg=0.02",
-          "callbacks.checkpoint.every_kimg=null"]
+COMMON = [
+    "experiment=smoke/spade",
+    "data.batch_size=4",
+    "model.niter_kimg=0.02",
+    "model.niter_decay_kimg=0.04",
+    "trainer.log_every_n_steps=1",
+    "callbacks.samples.every_kimg=0.02",
+    "callbacks.triptych.every_kimg=0.02",
+    "callbacks.checkpoint.every_kimg=null",
+]
 
 
 def test_stop_and_resume_equals_uninterrupted_run(tmp_path, cli):

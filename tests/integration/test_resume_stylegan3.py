@@ -10,9 +10,17 @@ import torch
 
 pytestmark = pytest.mark.slow
 
-COMMON = ["experiment=smoke/stylegan3", "data.batch_size=4", "model.channel_max=8", "model.synthesis.num_layers=4",
-          "model.D_reg_interval=4", "model.loss.blur_fade_kimg=0.05", "trainer.log_every_n_steps=1",
-          "callbacks.samples.every_kimg=0.016", "callbacks.checkpoint.every_kimg=null"]
+COMMON = [
+    "experiment=smoke/stylegan3",
+    "data.batch_size=4",
+    "model.channel_max=8",
+    "model.synthesis.num_layers=4",
+    "model.D_reg_interval=4",
+    "model.loss.blur_fade_kimg=0.05",
+    "trainer.log_every_n_steps=1",
+    "callbacks.samples.every_kimg=0.016",
+    "callbacks.checkpoint.every_kimg=null",
+]
 
 
 def test_stop_and_resume_equals_uninterrupted_run(tmp_path, cli):

@@ -20,8 +20,14 @@ QUICK = ["experiment=smoke/pggan", "data.resolution=16", "callbacks.samples.ever
 def test_sigterm_during_training_leaves_a_loadable_last_ckpt_and_resumes(tmp_path):
     run = tmp_path / "run"
     env = {k: v for k, v in os.environ.items() if k != "GAN_ZOO_COMMAND"}
-    process = subprocess.Popen([gan_zoo_executable(), "train", *QUICK, "total_kimg=1000", "trainer.log_every_n_steps=1",
-                                f"hydra.run.dir={run}"], cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [gan_zoo_executable(), "train", *QUICK, "total_kimg=1000", "trainer.log_every_n_steps=1", f"hydra.run.dir={run}"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     metrics = run / "csv/version_0/metrics.csv"
     deadline = time.time() + 300
     while time.time() < deadline and not (metrics.is_file() and metrics.read_text().count("\n") > 3):
@@ -32,8 +38,7 @@ def test_sigterm_during_training_leaves_a_loadable_last_ckpt_and_resumes(tmp_pat
     checkpoint = torch.load(run / "checkpoints/last.ckpt", weights_only=True)
     assert 0 < checkpoint["gan_zoo"]["cur_nimg"] < 1_000_000
     assert not list((run / "checkpoints").glob(".*.tmp"))
-    resumed = run_cli("train", *QUICK, f"total_kimg={checkpoint['gan_zoo']['cur_nimg'] / 1000 + 0.1}",
-                      f"hydra.run.dir={run}", "ckpt_path=last", cwd=tmp_path)
+    resumed = run_cli("train", *QUICK, f"total_kimg={checkpoint['gan_zoo']['cur_nimg'] / 1000 + 0.1}", f"hydra.run.dir={run}", "ckpt_path=last", cwd=tmp_path)
     assert resumed.returncode == 0
 
 
@@ -65,8 +70,7 @@ def test_wandb_offline_run_keeps_its_id_across_resume_and_csv_runs_never_import_
 
 def test_built_wheel_trains_the_smoke_experiment_outside_the_checkout(tmp_path):
     dist = tmp_path / "dist"
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation", "-w", str(dist), "-q"],
-                   check=True, timeout=300)
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation", "-w", str(dist), "-q"], check=True, timeout=300)
     wheel = next(dist.glob("gan_zoo-*.whl"))
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=120)
@@ -81,10 +85,22 @@ def test_built_wheel_trains_the_smoke_experiment_outside_the_checkout(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("GAN_ZOO_COMMAND", "PYTHONPATH")}
     # A short stretch of the quick-start run: what matters is that the installed wheel finds its
     # config tree and trains outside the checkout, not how far it trains (test_cli trains it fully).
-    result = subprocess.run([str(venv / "bin/gan-zoo"), "train", "experiment=smoke/pggan", "total_kimg=0.5", "hydra.run.dir=run"],
-                            cwd=outside, env=env, capture_output=True, text=True, timeout=900)
+    result = subprocess.run(
+        [str(venv / "bin/gan-zoo"), "train", "experiment=smoke/pggan", "total_kimg=0.5", "hydra.run.dir=run"],
+        cwd=outside,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert (outside / "run/checkpoints/last.ckpt").is_file() and list((outside / "run/samples").glob("*.png"))
-    conf = subprocess.run([str(venv / "bin/python"), "-c", "import gan_zoo.config_dir as c; print(c.CONFIG_DIR)"],
-                          cwd=outside, env=env, capture_output=True, text=True, check=True).stdout.strip()
+    conf = subprocess.run(
+        [str(venv / "bin/python"), "-c", "import gan_zoo.config_dir as c; print(c.CONFIG_DIR)"],
+        cwd=outside,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     assert conf.startswith(str(venv)), conf

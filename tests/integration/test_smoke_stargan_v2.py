@@ -31,8 +31,18 @@ def images_and_domains(kinds: list[int], num_images: int, seed: int) -> tuple[to
 def train_classifier(images: torch.Tensor, domains: torch.Tensor) -> nn.Module:
     torch.manual_seed(0)
     classifier = nn.Sequential(
-        nn.Conv2d(3, 16, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, 1, 1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Conv2d(32, 32, 3, 1, 1), nn.ReLU(), nn.AdaptiveMaxPool2d(1), nn.Flatten(), nn.Linear(32, 2))
+        nn.Conv2d(3, 16, 3, 1, 1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, 1, 1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(32, 32, 3, 1, 1),
+        nn.ReLU(),
+        nn.AdaptiveMaxPool2d(1),
+        nn.Flatten(),
+        nn.Linear(32, 2),
+    )
     optimizer = torch.optim.Adam(classifier.parameters(), 3e-3)
     for _ in range(200):
         index = torch.randint(len(images), (32,))
@@ -60,7 +70,9 @@ def test_smoke_translations_are_classified_as_the_target_domain(smoke_run):
         latent = module.translate(val_x, module.latent_styles(z, target))
         references = torch.stack([val_x[val_y == t][i % int((val_y == t).sum())] for i, t in enumerate(target.tolist())])
         reference = module.translate(val_x, module.reference_styles(references, target))
-        accuracy = {name: float((classifier(fakes).argmax(1) == target).float().mean()) for name, fakes in
-                    (("latent", latent), ("reference", reference), ("copy", val_x))}
+        accuracy = {
+            name: float((classifier(fakes).argmax(1) == target).float().mean())
+            for name, fakes in (("latent", latent), ("reference", reference), ("copy", val_x))
+        }
     assert accuracy["copy"] < 0.05
     assert accuracy["latent"] > THRESHOLD and accuracy["reference"] > THRESHOLD, accuracy

@@ -32,8 +32,9 @@ def spade_run(smoke_run):
 def test_smoke_samples_follow_the_label_maps(spade_run, tmp_path):
     run = spade_run
     assert len(list((run / "samples").glob("triptych_kimg*.png"))) >= 3
-    result = run_cli_in_process("eval", f"ckpt={run / 'checkpoints/last.ckpt'}", "metrics=[miou256]", "num_workers=0", f"output={tmp_path / 'm.jsonl'}",
-                     cwd=tmp_path)
+    result = run_cli_in_process(
+        "eval", f"ckpt={run / 'checkpoints/last.ckpt'}", "metrics=[miou256]", "num_workers=0", f"output={tmp_path / 'm.jsonl'}", cwd=tmp_path
+    )
     line = json.loads((tmp_path / "m.jsonl").read_text().splitlines()[-1])
     assert line["metric"] == "miou256" and "miou256" in result.stdout
     assert line["values"]["miou256"] > MIOU_THRESHOLD, line["values"]
@@ -64,15 +65,17 @@ def test_generate_renders_label_maps_in_the_style_of_a_style_image(spade_run, tm
     work = tmp_path / "generate"
     segmaps, styles = write_inputs(work)
     for name in styles:
-        out = run_cli_in_process("generate", f"ckpt={ckpt}", f"labels={work / 'labels'}", f"style={work / name}.png", "seeds=[0,1]",
-                      f"outdir={work / name}", cwd=work)
+        out = run_cli_in_process(
+            "generate", f"ckpt={ckpt}", f"labels={work / 'labels'}", f"style={work / name}.png", "seeds=[0,1]", f"outdir={work / name}", cwd=work
+        )
         assert "wrote 8 files" in out.stdout
     run_cli_in_process("generate", f"ckpt={ckpt}", f"labels={work / 'labels'}", "seeds=[0,1]", f"outdir={work / 'prior'}", cwd=work)
     segmenter = ShapesSegmenter()
     module, _ = load_module(ckpt, torch.device("cpu"))
     for name in styles:
-        images = torch.stack([torch.from_numpy(np.array(Image.open(work / name / f"map{i}_seed{s:04d}.png"))).permute(2, 0, 1)
-                              for i in range(len(segmaps)) for s in (0, 1)])
+        images = torch.stack(
+            [torch.from_numpy(np.array(Image.open(work / name / f"map{i}_seed{s:04d}.png"))).permute(2, 0, 1) for i in range(len(segmaps)) for s in (0, 1)]
+        )
         targets = segmaps.repeat_interleave(2, dim=0)
         miou, _ = miou_and_accuracy(confusion_matrix(segmenter.predict(images), (targets > 0).long(), 2))
         assert miou > MIOU_THRESHOLD, (name, miou)  # the layout follows the label map whatever the style

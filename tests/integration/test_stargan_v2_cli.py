@@ -11,8 +11,7 @@ from tests.conftest import run_cli, run_cli_in_process
 
 pytestmark = pytest.mark.slow
 
-SHORT = ["experiment=smoke/stargan_v2", "total_kimg=0.016", "data.dataset.num_images=512", "data.dataset.val_images=256",
-         "callbacks.samples.every_kimg=null"]
+SHORT = ["experiment=smoke/stargan_v2", "total_kimg=0.016", "data.dataset.num_images=512", "data.dataset.val_images=256", "callbacks.samples.every_kimg=null"]
 
 
 def write_images(folder, count: int, colour: tuple[int, int, int]) -> None:

@@ -20,8 +20,7 @@ def test_super_resolution_stage_grows_the_stem_trains_its_head_and_generates(tmp
     stem_ckpt = smoke_run("smoke/stylegan_xl") / "checkpoints/last.ckpt"
 
     run = tmp_path / "stage32"
-    run_cli("train", "experiment=smoke/stylegan_xl", "model.stage=32", f"model.stem_ckpt={stem_ckpt}",
-            f"hydra.run.dir={run}", cwd=tmp_path)
+    run_cli("train", "experiment=smoke/stylegan_xl", "model.stage=32", f"model.stem_ckpt={stem_ckpt}", f"hydra.run.dir={run}", cwd=tmp_path)
     stage_ckpt = run / "checkpoints/last.ckpt"
     checkpoint = torch.load(stage_ckpt, map_location="cpu", weights_only=True)
     assert checkpoint["gan_zoo"]["cur_nimg"] >= 48 and checkpoint["hyper_parameters"]["stage"] == 32

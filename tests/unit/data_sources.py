@@ -26,8 +26,9 @@ def write_cifar10(path: Path, per_batch: int = 3, seed: int = 0) -> dict[str, tu
         for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
             data = rng.integers(0, 256, (per_batch, 3072), dtype=np.uint8)
             labels = [int(x) for x in rng.integers(0, 10, per_batch)]
-            payload = pickle.dumps({"batch_label": f"{name} of 5", "labels": labels, "data": data,
-                                    "filenames": [f"img_{name}_{i}.png" for i in range(per_batch)]}, protocol=2)
+            payload = pickle.dumps(
+                {"batch_label": f"{name} of 5", "labels": labels, "data": data, "filenames": [f"img_{name}_{i}.png" for i in range(per_batch)]}, protocol=2
+            )
             info = tarfile.TarInfo(f"cifar-10-batches-py/{name}")
             info.size = len(payload)
             tar.addfile(info, io.BytesIO(payload))

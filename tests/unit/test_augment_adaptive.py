@@ -133,8 +133,7 @@ def test_d_overfitting_a_tiny_set_drives_p_up_by_exact_steps():
     # 8 fixed reals vs fresh noise: D separates them at once, r_t -> 1, so p must rise from 0.
     torch.manual_seed(0)
     reals = torch.nn.functional.interpolate(torch.rand(8, 3, 4, 4) * 2 - 1, size=16, mode="bilinear")
-    D = nn.Sequential(nn.Conv2d(3, 16, 3, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(16, 16, 3, 2, 1), nn.LeakyReLU(0.2),
-                      nn.Flatten(), nn.Linear(16 * 16, 1))
+    D = nn.Sequential(nn.Conv2d(3, 16, 3, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(16, 16, 3, 2, 1), nn.LeakyReLU(0.2), nn.Flatten(), nn.Linear(16 * 16, 1))
     opt = torch.optim.Adam(D.parameters(), lr=2e-3, betas=(0.0, 0.99))
     pipe = AugmentPipe.from_preset("bgc", p=0.0)
     ada = AdaptiveAugment(pipe, target=0.6, ada_kimg=0.2, interval=2)  # fast: 200 images move p by 1

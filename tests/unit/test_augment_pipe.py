@@ -80,8 +80,12 @@ def test_integer_translation_with_p1_copies_pixels_exactly_as_a_reflect_padded_s
     limit = round(0.125 * size)
     padded = F.pad(x, (limit,) * 4, mode="reflect")
     for i in range(8):
-        matches = [(dx, dy) for dx in range(-limit, limit + 1) for dy in range(-limit, limit + 1)
-                   if torch.equal(y[i], padded[i, :, limit - dy : limit - dy + size, limit - dx : limit - dx + size])]
+        matches = [
+            (dx, dy)
+            for dx in range(-limit, limit + 1)
+            for dy in range(-limit, limit + 1)
+            if torch.equal(y[i], padded[i, :, limit - dy : limit - dy + size, limit - dx : limit - dx + size])
+        ]
         assert matches, f"sample {i} is not an exact shift"
 
 

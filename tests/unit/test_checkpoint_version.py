@@ -97,8 +97,16 @@ def test_format_1_checkpoint_generates_the_same_images_through_load_module(tmp_p
 
 
 def _trainer() -> L.Trainer:
-    return L.Trainer(accelerator="cpu", devices=1, max_epochs=10, logger=False, enable_checkpointing=False,
-                     enable_progress_bar=False, enable_model_summary=False, num_sanity_val_steps=0)
+    return L.Trainer(
+        accelerator="cpu",
+        devices=1,
+        max_epochs=10,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+    )
 
 
 def _loader() -> DataLoader:

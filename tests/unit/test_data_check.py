@@ -35,10 +35,13 @@ def test_cityscapes_counts_per_split_and_no_problem(cli_in_process, tmp_path):
     assert "train: 2" in out and "val: 1" in out and "no problem found" in out
 
 
-@pytest.mark.parametrize(("damage", "message"), [
-    ({"label_value": 40}, "bonn_000000_000019_gtFine_labelIds.png has the label value 40, outside the 35 labels"),
-    ({"label_size": (8, 8)}, "gtFine_labelIds.png is 8x8 but its image .* is 16x8; they must be the same size"),
-])
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        ({"label_value": 40}, "bonn_000000_000019_gtFine_labelIds.png has the label value 40, outside the 35 labels"),
+        ({"label_size": (8, 8)}, "gtFine_labelIds.png is 8x8 but its image .* is 16x8; they must be the same size"),
+    ],
+)
 def test_cityscapes_first_problem_is_named(cli_in_process, tmp_path, damage, message):
     cityscapes(tmp_path / "cityscapes", **damage)
     result = check(cli_in_process, "data=cityscapes", f"data.dataset.path={tmp_path / 'cityscapes'}", ok=False)
@@ -64,8 +67,14 @@ def test_domain_folders_counted_per_split_and_domain(cli_in_process, tmp_path):
     assert result.returncode == 2 and "val/dog/0.jpg cannot be decoded" in result.stderr
 
 
-PREPARED_PRESETS = {"cifar10": "cifar10.zip", "ffhq": "ffhq1024.zip", "lsun_church": "lsun_church256.zip",
-                    "afhq": "afhq512.zip", "celebahq": "celebahq1024.zip", "imagenet": "imagenet256.zip"}
+PREPARED_PRESETS = {
+    "cifar10": "cifar10.zip",
+    "ffhq": "ffhq1024.zip",
+    "lsun_church": "lsun_church256.zip",
+    "afhq": "afhq512.zip",
+    "celebahq": "celebahq1024.zip",
+    "imagenet": "imagenet256.zip",
+}
 
 
 @pytest.mark.parametrize("preset", sorted(PREPARED_PRESETS))

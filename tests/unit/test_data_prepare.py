@@ -117,8 +117,12 @@ def test_afhq_zip_reads_train_with_class_folders_as_labels(tmp_path):
 
 
 def test_imagenet_train_folder_labels_follow_sorted_wnids(tmp_path):
-    files = {"train/n02000000/b.JPEG": smooth_image(20, 14, 1), "train/n01000000/a.JPEG": smooth_image(14, 18, 2),
-             "train/n01000000/c.JPEG": smooth_image(16, 16, 3), "val/n01000000/v.JPEG": smooth_image(16, 16, 4)}
+    files = {
+        "train/n02000000/b.JPEG": smooth_image(20, 14, 1),
+        "train/n01000000/a.JPEG": smooth_image(14, 18, 2),
+        "train/n01000000/c.JPEG": smooth_image(16, 16, 3),
+        "val/n01000000/v.JPEG": smooth_image(16, 16, 4),
+    }
     write_tree(tmp_path / "ILSVRC", files)
     result = prepare(tmp_path / "ILSVRC", tmp_path / "imagenet8.zip", resolution=8, transform="center-crop")
     _, pixels, labels = zip_images(tmp_path / "imagenet8.zip")

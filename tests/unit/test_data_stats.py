@@ -18,8 +18,18 @@ def test_stats_fill_the_cache_that_a_later_evaluation_hits(cli_in_process, incep
     write_cifar10(tmp_path / "cifar-10-python.tar.gz", per_batch=1)
     zip_path = prepare_dataset(tmp_path / "cifar-10-python.tar.gz", tmp_path / "data" / "cifar10.zip", workers=0, progress=False).dest
     weights, digest = inception
-    args = ["data", "stats", "data=cifar10", "metrics=[fid50k_full,is10]", f"weights.inception={weights}", f"weights_sha256.inception={digest}",
-            f"cache_dir={tmp_path / 'cache'}", "num_workers=0", "batch_size=5", "device=cpu"]
+    args = [
+        "data",
+        "stats",
+        "data=cifar10",
+        "metrics=[fid50k_full,is10]",
+        f"weights.inception={weights}",
+        f"weights_sha256.inception={digest}",
+        f"cache_dir={tmp_path / 'cache'}",
+        "num_workers=0",
+        "batch_size=5",
+        "device=cpu",
+    ]
     env = {"GAN_ZOO_DATA": str(tmp_path / "data")}
     first = cli_in_process(*args, env=env).stdout
     assert "fid50k_full: 5 real images, computed and cached" in first and "is10: no cached real statistics" in first

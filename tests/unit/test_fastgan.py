@@ -51,8 +51,12 @@ def test_state_dict_uses_the_official_names() -> None:
         lite, full = FastGANGenerator(lite=True), FastGANGenerator(lite=False)
     lite_keys, full_keys = set(lite.state_dict()), set(full.state_dict())
     common = {
-        "synthesis.init.init.0.weight_orig", "synthesis.init.init.0.weight_u", "synthesis.init.init.1.running_var",
-        "synthesis.se_64.main.1.weight_orig", "synthesis.se_256.main.3.weight_v", "synthesis.to_big.bias",
+        "synthesis.init.init.0.weight_orig",
+        "synthesis.init.init.0.weight_u",
+        "synthesis.init.init.1.running_var",
+        "synthesis.se_64.main.1.weight_orig",
+        "synthesis.se_256.main.3.weight_v",
+        "synthesis.to_big.bias",
     }
     assert common <= lite_keys and common <= full_keys
     # lite: upsample, conv, BN, GLU; full: upsample, (conv, noise, BN, GLU) x 2

@@ -15,10 +15,18 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[2] / "gan_zoo"
 
 # The layers that everything is built from; they may never import a command.
-LIBRARY = ("gan_zoo.models", "gan_zoo.layers", "gan_zoo.losses", "gan_zoo.metrics", "gan_zoo.data", "gan_zoo.official", "gan_zoo.training",
-           "gan_zoo.checkpoints", "gan_zoo.sampling")
-COMMANDS = ("gan_zoo.generate", "gan_zoo.eval", "gan_zoo.train", "gan_zoo.summary", "gan_zoo.cli", "gan_zoo.import_official",
-            "gan_zoo.data_command")
+LIBRARY = (
+    "gan_zoo.models",
+    "gan_zoo.layers",
+    "gan_zoo.losses",
+    "gan_zoo.metrics",
+    "gan_zoo.data",
+    "gan_zoo.official",
+    "gan_zoo.training",
+    "gan_zoo.checkpoints",
+    "gan_zoo.sampling",
+)
+COMMANDS = ("gan_zoo.generate", "gan_zoo.eval", "gan_zoo.train", "gan_zoo.summary", "gan_zoo.cli", "gan_zoo.import_official", "gan_zoo.data_command")
 
 
 def module_files(root: Path) -> dict[str, Path]:
@@ -39,7 +47,8 @@ def within(name: str, prefixes: tuple[str, ...]) -> bool:
 def _is_type_checking(node: ast.AST) -> bool:
     test = getattr(node, "test", None)
     return isinstance(node, ast.If) and (
-        (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"))
+        (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+    )
 
 
 def _targets(node: ast.AST, module: str, is_package: bool, modules: dict[str, Path], top: str) -> set[str]:

@@ -25,8 +25,10 @@ class _Logger:
 
 def test_default_config_builds_a_callback_that_computes_nothing(tmp_path):
     with initialize_config_dir(config_dir=CONFIG_DIR, version_base="1.3"):
-        cfg = compose("train", overrides=["experiment=smoke/pggan", f"paths.output_dir={tmp_path}", "callbacks.metrics.names=[fid50k_full]",
-                                          "callbacks.metrics.every_kimg=2"])
+        cfg = compose(
+            "train",
+            overrides=["experiment=smoke/pggan", f"paths.output_dir={tmp_path}", "callbacks.metrics.names=[fid50k_full]", "callbacks.metrics.every_kimg=2"],
+        )
     callback = instantiate(cfg.callbacks.metrics)
     assert isinstance(callback, MetricsCallback) and callback.metrics == ["fid50k_full"] and callback.every_kimg == 2
     with pytest.raises(MetricError, match="unknown metric name 'fid'"):
@@ -41,8 +43,14 @@ def test_values_best_jsonl_and_best_checkpoint(tmp_path, monkeypatch):
     saved: list[Path] = []
     monkeypatch.setattr(checkpoint, "_save", lambda trainer, path: saved.append(path))
     logger = _Logger()
-    trainer = SimpleNamespace(datamodule=SimpleNamespace(setup=lambda stage: None, dataset=shapes(8)), callbacks=[callback, checkpoint],
-                              loggers=[logger], is_global_zero=True, global_step=7, callback_metrics={})
+    trainer = SimpleNamespace(
+        datamodule=SimpleNamespace(setup=lambda stage: None, dataset=shapes(8)),
+        callbacks=[callback, checkpoint],
+        loggers=[logger],
+        is_global_zero=True,
+        global_step=7,
+        callback_metrics={},
+    )
     from gan_zoo.metrics import MetricEvaluator
 
     callback._evaluator = MetricEvaluator(callback.metrics, callback.options, distance=pixel_distance)

@@ -96,8 +96,7 @@ def test_frechet_routes_agree_with_the_eigvals_formula():
     for n in (20, 200):  # fewer and more samples than dimensions
         fake = torch.randn(n, 48, generator=rng).abs() * 1.2
         mu1, sigma1 = mean_cov(fake, ddof=1)
-        reference = ((mu1 - mu2).square().sum() + sigma1.trace() + sigma2.trace()
-                     - 2 * torch.linalg.eigvals(sigma1 @ sigma2).sqrt().real.sum()).item()
+        reference = ((mu1 - mu2).square().sum() + sigma1.trace() + sigma2.trace() - 2 * torch.linalg.eigvals(sigma1 @ sigma2).sqrt().real.sum()).item()
         # eigvals leaves ~1e-9 of complex round-off from the zero eigenvalues of a rank-deficient product
         assert frechet_distance(mu1, sigma1, mu2, sigma2) == pytest.approx(reference, rel=1e-7)
         assert frechet_distance_to_features(fake, mu2, sigma2, ddof=1) == pytest.approx(reference, rel=1e-7)

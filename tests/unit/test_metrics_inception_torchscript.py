@@ -30,10 +30,12 @@ class TFNamedInception(nn.Module):
     def __init__(self, state: dict[str, Tensor], with_output: bool) -> None:
         super().__init__()
         prefixes = [k[: -len(".conv.weight")] for k in state if k.endswith(".conv.weight")]
-        self.layers = nn.ModuleDict({
-            f"conv_{i}": TFNamedConv(state[f"{p}.conv.weight"], state[f"{p}.bn.bias"], state[f"{p}.bn.running_mean"], state[f"{p}.bn.running_var"])
-            for i, p in enumerate(prefixes)
-        })
+        self.layers = nn.ModuleDict(
+            {
+                f"conv_{i}": TFNamedConv(state[f"{p}.conv.weight"], state[f"{p}.bn.bias"], state[f"{p}.bn.running_mean"], state[f"{p}.bn.running_var"])
+                for i, p in enumerate(prefixes)
+            }
+        )
         self.output = nn.Linear(2048, 1008) if with_output else None
         if self.output is not None:
             self.output.weight.data, self.output.bias.data = state["fc.weight"], torch.randn(1008)

@@ -117,8 +117,9 @@ def test_downsampling_is_a_box_filter_to_256():
 class TinyAttributeNet(nn.Module):
     def __init__(self) -> None:
         super().__init__()
-        self.net = nn.Sequential(nn.Conv2d(3, 8, 3, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(8, 8, 3, 2, 1), nn.LeakyReLU(0.2),
-                                 nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 1))
+        self.net = nn.Sequential(
+            nn.Conv2d(3, 8, 3, 2, 1), nn.LeakyReLU(0.2), nn.Conv2d(8, 8, 3, 2, 1), nn.LeakyReLU(0.2), nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 1)
+        )
 
     def forward(self, images: Tensor) -> Tensor:
         return self.net(images)
@@ -127,8 +128,7 @@ class TinyAttributeNet(nn.Module):
 def _shapes_attributes(images: Tensor) -> dict[str, Tensor]:
     """Two colour attributes of shapes images: brighter than the median image, and redder than blue."""
     brightness = images.mean(dim=(1, 2, 3))
-    return {"bright": (brightness > brightness.median()).float(),
-            "reddish": (images[:, 0].mean(dim=(1, 2)) > images[:, 2].mean(dim=(1, 2))).float()}
+    return {"bright": (brightness > brightness.median()).float(), "reddish": (images[:, 0].mean(dim=(1, 2)) > images[:, 2].mean(dim=(1, 2))).float()}
 
 
 def _train_classifiers(folder) -> dict[str, float]:

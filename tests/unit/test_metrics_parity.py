@@ -71,8 +71,9 @@ def test_fid_matches_torch_fidelity(setup):
     from torch_fidelity.metric_fid import fid_features_to_statistics, fid_statistics_to_metric
 
     tf = setup["features"]["tf"]
-    reference = fid_statistics_to_metric(fid_features_to_statistics(tf["fake"]["pool3"]),
-                                         fid_features_to_statistics(tf["real"]["pool3"]), verbose=False)["frechet_inception_distance"]
+    reference = fid_statistics_to_metric(fid_features_to_statistics(tf["fake"]["pool3"]), fid_features_to_statistics(tf["real"]["pool3"]), verbose=False)[
+        "frechet_inception_distance"
+    ]
     ours = setup["features"]["ours"]
     mu, sigma = mean_cov(ours["real"]["pool3"], ddof=1)
     assert frechet_distance_to_features(ours["fake"]["pool3"], mu, sigma, ddof=1) == pytest.approx(reference, rel=1e-4)

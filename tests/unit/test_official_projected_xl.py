@@ -68,10 +68,8 @@ def _pg_reference(generator: str, c_dim: int = 0, resolution: int = 16):
     from gan_zoo.models.projected_gan.module import ProjectedGANModule
 
     torch.manual_seed(0)
-    options = {"z_dim": 16, "ngf": 4} if generator != "stylegan2" else {"z_dim": 8, "w_dim": 16, "channel_base": 256,
-                                                                       "channel_max": 16, "num_fp16_res": 0}
-    module = ProjectedGANModule(resolution=resolution, generator=generator, num_classes=c_dim, conditional=c_dim > 0,
-                                pretrained_backbones=False, **options)
+    options = {"z_dim": 16, "ngf": 4} if generator != "stylegan2" else {"z_dim": 8, "w_dim": 16, "channel_base": 256, "channel_max": 16, "num_fp16_res": 0}
+    module = ProjectedGANModule(resolution=resolution, generator=generator, num_classes=c_dim, conditional=c_dim > 0, pretrained_backbones=False, **options)
     with torch.no_grad():  # trained-looking values where a fresh network has constants
         for net in (module.G, module.G_ema):
             for p in net.parameters():
@@ -87,15 +85,23 @@ def _pg_reference(generator: str, c_dim: int = 0, resolution: int = 16):
 
 def _pg_generator_record(module, net: torch.nn.Module):
     if module.generator_kind == "stylegan2":
-        g_kwargs = {"z_dim": 8, "w_dim": 16, "mapping_kwargs": {"num_layers": 2}, "channel_base": 256, "channel_max": 16,
-                    "fused_modconv_default": "inference_only", "num_fp16_res": 0, "c_dim": module.c_dim,
-                    "img_resolution": module.hparams.resolution, "img_channels": 3}
+        g_kwargs = {
+            "z_dim": 8,
+            "w_dim": 16,
+            "mapping_kwargs": {"num_layers": 2},
+            "channel_base": 256,
+            "channel_max": 16,
+            "fused_modconv_default": "inference_only",
+            "num_fp16_res": 0,
+            "c_dim": module.c_dim,
+            "img_resolution": module.hparams.resolution,
+            "img_channels": 3,
+        }
         return official_module(net, lambda path, m: OfficialClass(type(m).__name__, PG_STYLEGAN2_SRC, g_kwargs if path == "" else {}))
 
     def describe(path: str, m: torch.nn.Module) -> OfficialClass:
         if path == "":
-            return plain_class(m, {"z_dim": net.z_dim, "c_dim": net.c_dim, "w_dim": 0, "img_resolution": net.img_resolution,
-                                   "img_channels": net.img_channels})
+            return plain_class(m, {"z_dim": net.z_dim, "c_dim": net.c_dim, "w_dim": 0, "img_resolution": net.img_resolution, "img_channels": net.img_channels})
         return plain_class(m, {"img_resolution": net.img_resolution, "z_dim": net.z_dim} if path == "synthesis" else None)
 
     return official_module(net, describe)
@@ -104,8 +110,11 @@ def _pg_generator_record(module, net: torch.nn.Module):
 def _write_pg(module, path, discriminator=None, with_d: bool = True):
     """A snapshot as projected-gan's training_loop.py pickles it."""
     d = discriminator if discriminator is not None else module.D
-    data = {"G": _pg_generator_record(module, module.G), "G_ema": _pg_generator_record(module, module.G_ema),
-            "training_set_kwargs": easy({"path": "~/data/pokemon.zip", "resolution": module.hparams.resolution})}
+    data = {
+        "G": _pg_generator_record(module, module.G),
+        "G_ema": _pg_generator_record(module, module.G_ema),
+        "training_set_kwargs": easy({"path": "~/data/pokemon.zip", "resolution": module.hparams.resolution}),
+    }
     if with_d:
         data["D"] = official_module(d, lambda p, m: discriminator_class(p, m, d))
     return write_official_pickle(path, data)
@@ -178,8 +187,7 @@ def test_stylegan2_config_snapshot_is_projected_gan_not_nvlabs(tmp_path):
     imported = read_official(path)
     hp = imported.hyper_parameters
     assert imported.family == "projected_gan" and imported.networks == ("G", "D", "G_ema")
-    assert (hp["generator"], hp["z_dim"], hp["w_dim"], hp["mapping_layers"], hp["channel_base"], hp["separable"]) == \
-        ("stylegan2", 8, 16, 2, 256, True)
+    assert (hp["generator"], hp["z_dim"], hp["w_dim"], hp["mapping_layers"], hp["channel_base"], hp["separable"]) == ("stylegan2", 8, 16, 2, 256, True)
     module = module_from_imported(imported, path)
     _assert_same_networks(module, reference, ("G", "D", "G_ema"))
     z = torch.randn(2, 8)
@@ -209,16 +217,25 @@ def test_discriminator_gan_zoo_cannot_build_is_left_out_with_a_note(fastgan_lite
 
 # ---- StyleGAN-XL ---------------------------------------------------------------------------------
 
-XL_OPTIONS = {"z_dim": 8, "w_dim": 16, "channel_base": 256, "channel_max": 16, "syn_layers": 4, "num_fp16_res": 0,
-              "magnitude_ema_beta": 0.99, "discriminator": {"backbones": ["tf_efficientnet_lite0"], "pretrained_backbones": False}}
+XL_OPTIONS = {
+    "z_dim": 8,
+    "w_dim": 16,
+    "channel_base": 256,
+    "channel_max": 16,
+    "syn_layers": 4,
+    "num_fp16_res": 0,
+    "magnitude_ema_beta": 0.99,
+    "discriminator": {"backbones": ["tf_efficientnet_lite0"], "pretrained_backbones": False},
+}
 
 
 def _xl_reference(resolution: int = 16, c_dim: int = 4, head_layers: int = 3):
     from gan_zoo.models.stylegan_xl.module import StyleGANXLModule
 
     torch.manual_seed(0)
-    module = StyleGANXLModule(resolution=resolution, stage=resolution, num_classes=c_dim, conditional=c_dim > 0,
-                              rand_embedding=c_dim > 0, head_layers=head_layers, **XL_OPTIONS)
+    module = StyleGANXLModule(
+        resolution=resolution, stage=resolution, num_classes=c_dim, conditional=c_dim > 0, rand_embedding=c_dim > 0, head_layers=head_layers, **XL_OPTIONS
+    )
     with torch.no_grad():
         for net in (module.G, module.G_ema):
             net.mapping.w_avg.normal_()
@@ -230,27 +247,71 @@ def _xl_reference(resolution: int = 16, c_dim: int = 4, head_layers: int = 3):
 
 def _xl_generator_record(net, head_layers: int, radial: bool = False):
     stem_res = 16
-    synthesis_kwargs = {"w_dim": net.w_dim, "img_resolution": stem_res, "img_channels": 3, "channel_base": 256, "channel_max": 16,
-                        "num_layers": 4, "conv_kernel": 3, "use_radial_filters": radial, "magnitude_ema_beta": 0.99,
-                        "num_fp16_res": 0}
+    synthesis_kwargs = {
+        "w_dim": net.w_dim,
+        "img_resolution": stem_res,
+        "img_channels": 3,
+        "channel_base": 256,
+        "channel_max": 16,
+        "num_layers": 4,
+        "conv_kernel": 3,
+        "use_radial_filters": radial,
+        "magnitude_ema_beta": 0.99,
+        "num_fp16_res": 0,
+    }
     mapping_kwargs = {"num_layers": 2, "rand_embedding": False}
     if net.img_resolution == stem_res:  # train.py's G_kwargs: the synthesis options at the top level
         top_level = {k: v for k, v in synthesis_kwargs.items() if k not in ("w_dim", "img_resolution", "img_channels")}
-        g = ("Generator", {"z_dim": net.z_dim, "c_dim": net.c_dim, "w_dim": net.w_dim, "img_resolution": stem_res, "img_channels": 3,
-                           "mapping_kwargs": mapping_kwargs, **top_level})
+        g = (
+            "Generator",
+            {
+                "z_dim": net.z_dim,
+                "c_dim": net.c_dim,
+                "w_dim": net.w_dim,
+                "img_resolution": stem_res,
+                "img_channels": 3,
+                "mapping_kwargs": mapping_kwargs,
+                **top_level,
+            },
+        )
     else:
-        g = ("SuperresGenerator", {"img_resolution": net.img_resolution, "path_stem": "stem/best_model.pkl", "head_layers": head_layers,
-                                   "up_factor": 2, "c_dim": net.c_dim, "img_channels": 3})
+        g = (
+            "SuperresGenerator",
+            {
+                "img_resolution": net.img_resolution,
+                "path_stem": "stem/best_model.pkl",
+                "head_layers": head_layers,
+                "up_factor": 2,
+                "c_dim": net.c_dim,
+                "img_channels": 3,
+            },
+        )
     records = {
-        "": OfficialClass(g[0], XL_SRC, g[1], {"z_dim": net.z_dim, "c_dim": net.c_dim, "w_dim": net.w_dim,
-                                              "img_resolution": net.img_resolution, "img_channels": 3, "num_ws": net.num_ws}),
-        "mapping": OfficialClass("MappingNetwork", XL_SRC, {"z_dim": net.z_dim, "c_dim": net.c_dim, "w_dim": net.w_dim, "num_ws": 6,
-                                                            **mapping_kwargs}, {"w_avg_beta": 0.998}),
+        "": OfficialClass(
+            g[0],
+            XL_SRC,
+            g[1],
+            {"z_dim": net.z_dim, "c_dim": net.c_dim, "w_dim": net.w_dim, "img_resolution": net.img_resolution, "img_channels": 3, "num_ws": net.num_ws},
+        ),
+        "mapping": OfficialClass(
+            "MappingNetwork", XL_SRC, {"z_dim": net.z_dim, "c_dim": net.c_dim, "w_dim": net.w_dim, "num_ws": 6, **mapping_kwargs}, {"w_avg_beta": 0.998}
+        ),
         "mapping.embed": OfficialClass("torch.nn.modules.sparse.Embedding"),  # the pickled pretrained table: a plain module
-        "synthesis": OfficialClass("SynthesisNetwork", XL_SRC, synthesis_kwargs,
-                                   {"layer_names": list(net.synthesis.layer_names), "img_resolution": net.img_resolution,
-                                    "num_critical": 2, "margin_size": 10, "output_scale": 0.25, "num_fp16_res": 0}),
+        "synthesis": OfficialClass(
+            "SynthesisNetwork",
+            XL_SRC,
+            synthesis_kwargs,
+            {
+                "layer_names": list(net.synthesis.layer_names),
+                "img_resolution": net.img_resolution,
+                "num_critical": 2,
+                "margin_size": 10,
+                "output_scale": 0.25,
+                "num_fp16_res": 0,
+            },
+        ),
     }
+
     def describe(path: str, m: torch.nn.Module) -> OfficialClass:
         kind = type(m).__name__ if type(m).__name__ in ("SynthesisInput", "SynthesisLayer") else "FullyConnectedLayer"
         return records.get(path) or OfficialClass(kind, XL_SRC)
@@ -260,8 +321,12 @@ def _xl_generator_record(net, head_layers: int, radial: bool = False):
 
 def _write_xl(module, path, head_layers: int = 3, radial: bool = False, with_d: bool = True, d_backbones=None):
     """A snapshot as stylegan-xl's training_loop.py writes it."""
-    data = {"G": _xl_generator_record(module.G, head_layers, radial), "G_ema": _xl_generator_record(module.G_ema, head_layers, radial),
-            "augment_pipe": None, "training_set_kwargs": easy({"path": "~/data/imagenet16.zip", "resolution": module.stage})}
+    data = {
+        "G": _xl_generator_record(module.G, head_layers, radial),
+        "G_ema": _xl_generator_record(module.G_ema, head_layers, radial),
+        "augment_pipe": None,
+        "training_set_kwargs": easy({"path": "~/data/imagenet16.zip", "resolution": module.stage}),
+    }
     if with_d:
         data["D"] = official_module(module.D, lambda p, m: discriminator_class(p, m, module.D, d_backbones))
     return write_official_pickle(path, data)

@@ -26,23 +26,91 @@ from tests.conftest import run_cli_in_process
 
 INIT_GAIN = 1.0  # xavier gain (--init_variance): the default 0.02 makes random networks' images a flat grey
 LABEL_NC = 5  # + dontcare + instance edges = 7 semantic channels
-SOURCE = {"resolution": 32, "label_nc": LABEL_NC, "contain_dontcare_label": True, "use_instance": True, "ngf": 4, "ndf": 4,
-          "n_layers_D": 2, "spade_hidden": 8, "lambda_vgg": 0.0}
-VAE_SOURCE = {"resolution": 256, "label_nc": 3, "contain_dontcare_label": False, "use_instance": False, "ngf": 2, "ndf_E": 2,
-              "ndf": 2, "n_layers_D": 2, "spade_hidden": 4, "use_vae": True, "z_dim": 256, "lambda_vgg": 0.0}
+SOURCE = {
+    "resolution": 32,
+    "label_nc": LABEL_NC,
+    "contain_dontcare_label": True,
+    "use_instance": True,
+    "ngf": 4,
+    "ndf": 4,
+    "n_layers_D": 2,
+    "spade_hidden": 8,
+    "lambda_vgg": 0.0,
+}
+VAE_SOURCE = {
+    "resolution": 256,
+    "label_nc": 3,
+    "contain_dontcare_label": False,
+    "use_instance": False,
+    "ngf": 2,
+    "ndf_E": 2,
+    "ndf": 2,
+    "n_layers_D": 2,
+    "spade_hidden": 4,
+    "use_vae": True,
+    "z_dim": 256,
+    "lambda_vgg": 0.0,
+}
 
 # Options as the official train.py records them for those networks (a few of the ~80 lines it writes).
-OPTIONS = {"D_steps_per_G": 1, "aspect_ratio": 1.0, "batchSize": 2, "beta1": 0.0, "beta2": 0.9, "checkpoints_dir": "./checkpoints",
-           "contain_dontcare_label": True, "crop_size": 32, "dataroot": "./datasets/coco_stuff/", "dataset_mode": "coco",
-           "gan_mode": "hinge", "gpu_ids": "0", "init_type": "xavier", "init_variance": INIT_GAIN, "label_nc": LABEL_NC, "lambda_feat": 10.0,
-           "lambda_kld": 0.05, "lambda_vgg": 10.0, "load_size": 32, "lr": 0.0002, "max_dataset_size": 9223372036854775807,
-           "n_layers_D": 2, "name": "mini", "ndf": 4, "nef": 16, "netD": "multiscale", "netD_subarch": "n_layer", "netG": "spade",
-           "ngf": 4, "niter": 50, "niter_decay": 0, "no_TTUR": False, "no_ganFeat_loss": False, "no_instance": False,
-           "no_vgg_loss": True, "norm_D": "spectralinstance", "norm_E": "spectralinstance", "norm_G": "spectralspadesyncbatch3x3",
-           "num_D": 2, "num_upsampling_layers": "normal", "output_nc": 3, "preprocess_mode": "resize_and_crop",
-           "use_vae": False, "which_epoch": "latest", "z_dim": 256}
-VAE_OPTIONS = {**OPTIONS, "dataset_mode": "ade20k", "label_nc": 3, "contain_dontcare_label": False, "no_instance": True, "crop_size": 256,
-               "ngf": 2, "ndf": 2, "use_vae": True}
+OPTIONS = {
+    "D_steps_per_G": 1,
+    "aspect_ratio": 1.0,
+    "batchSize": 2,
+    "beta1": 0.0,
+    "beta2": 0.9,
+    "checkpoints_dir": "./checkpoints",
+    "contain_dontcare_label": True,
+    "crop_size": 32,
+    "dataroot": "./datasets/coco_stuff/",
+    "dataset_mode": "coco",
+    "gan_mode": "hinge",
+    "gpu_ids": "0",
+    "init_type": "xavier",
+    "init_variance": INIT_GAIN,
+    "label_nc": LABEL_NC,
+    "lambda_feat": 10.0,
+    "lambda_kld": 0.05,
+    "lambda_vgg": 10.0,
+    "load_size": 32,
+    "lr": 0.0002,
+    "max_dataset_size": 9223372036854775807,
+    "n_layers_D": 2,
+    "name": "mini",
+    "ndf": 4,
+    "nef": 16,
+    "netD": "multiscale",
+    "netD_subarch": "n_layer",
+    "netG": "spade",
+    "ngf": 4,
+    "niter": 50,
+    "niter_decay": 0,
+    "no_TTUR": False,
+    "no_ganFeat_loss": False,
+    "no_instance": False,
+    "no_vgg_loss": True,
+    "norm_D": "spectralinstance",
+    "norm_E": "spectralinstance",
+    "norm_G": "spectralspadesyncbatch3x3",
+    "num_D": 2,
+    "num_upsampling_layers": "normal",
+    "output_nc": 3,
+    "preprocess_mode": "resize_and_crop",
+    "use_vae": False,
+    "which_epoch": "latest",
+    "z_dim": 256,
+}
+VAE_OPTIONS = {
+    **OPTIONS,
+    "dataset_mode": "ade20k",
+    "label_nc": 3,
+    "contain_dontcare_label": False,
+    "no_instance": True,
+    "crop_size": 256,
+    "ngf": 2,
+    "ndf": 2,
+    "use_vae": True,
+}
 DEFAULTS_SHOWN = {"label_nc": 182, "crop_size": 512, "ngf": 64, "ndf": 64, "n_layers_D": 4, "batchSize": 1}  # `[default: ...]` comments
 
 
@@ -192,8 +260,9 @@ def test_vae_folder_generates_the_official_style_path(tmp_path):
     raw = blocky_labels(rng, 3, size=256)
     Image.fromarray(raw).save(tmp_path / "label.png")
     Image.fromarray(rng.integers(0, 256, size=(256, 256, 3)).astype(np.uint8)).save(tmp_path / "photo.png")
-    run_cli_in_process("generate", f"ckpt={folder}", f"labels={tmp_path / 'label.png'}", f"style={tmp_path / 'photo.png'}",
-                       "seeds=[0]", "outdir=out", cwd=tmp_path)
+    run_cli_in_process(
+        "generate", f"ckpt={folder}", f"labels={tmp_path / 'label.png'}", f"style={tmp_path / 'photo.png'}", "seeds=[0]", "outdir=out", cwd=tmp_path
+    )
     photo = torch.from_numpy(np.array(Image.open(tmp_path / "photo.png"))).permute(2, 0, 1)[None].float() / 255 * 2 - 1
     with torch.no_grad():  # pix2pix_model.py generate_fake: encode the test image, mu + eps * std, eps fixed per seed here
         mu, logvar = source.E(photo)
@@ -215,8 +284,11 @@ def test_a_folder_without_opt_txt_names_the_overrides_to_pass(official_folder, t
     bare = tmp_path / "bare"
     bare.mkdir()
     shutil.copy(folder / "latest_net_G.pth", bare)
-    with pytest.raises(CheckpointError, match=r"has no opt.txt .* ngf=4, use_vae=False, norm_G=spectralspadesyncbatch3x3 and 7 semantic "
-                                              r"channels; pass what it does not: \+overrides.dataset_mode="):
+    with pytest.raises(
+        CheckpointError,
+        match=r"has no opt.txt .* ngf=4, use_vae=False, norm_G=spectralspadesyncbatch3x3 and 7 semantic "
+        r"channels; pass what it does not: \+overrides.dataset_mode=",
+    ):
         read_official(bare)
     with pytest.raises(CheckpointError, match="takes 7 semantic channels but the options say label_nc=182"):
         read_official(bare, {"dataset_mode": "coco"})
@@ -228,10 +300,12 @@ def test_a_folder_without_opt_txt_names_the_overrides_to_pass(official_folder, t
 
 def test_settings_gan_zoo_lacks_or_the_weights_contradict_are_named(official_folder, tmp_path):
     source, _ = official_folder
-    cases = [({"ngf": 8}, "opt.txt says ngf=8 but the generator's tensors were built with ngf=4"),
-             ({"netG": "pix2pixhd"}, "netG='pix2pixhd': gan-zoo reads SPADE generators"),
-             ({"norm_D": "spectralbatch"}, "norm_D='spectralbatch': gan-zoo's SPADE uses 'spectralinstance'"),
-             ({"dataset_mode": "lsun"}, "dataset_mode='lsun': gan-zoo knows the official data sets coco, ade20k")]
+    cases = [
+        ({"ngf": 8}, "opt.txt says ngf=8 but the generator's tensors were built with ngf=4"),
+        ({"netG": "pix2pixhd"}, "netG='pix2pixhd': gan-zoo reads SPADE generators"),
+        ({"norm_D": "spectralbatch"}, "norm_D='spectralbatch': gan-zoo's SPADE uses 'spectralinstance'"),
+        ({"dataset_mode": "lsun"}, "dataset_mode='lsun': gan-zoo knows the official data sets coco, ade20k"),
+    ]
     for i, (change, message) in enumerate(cases):
         folder = write_folder(source, tmp_path / f"case{i}", {**OPTIONS, **change})
         with pytest.raises(CheckpointError, match=message):
@@ -252,12 +326,14 @@ def test_import_command_and_init_ckpt_take_the_folder(official_folder, tmp_path)
     run_cli_in_process("import", f"src={folder}", f"out={out}", cwd=tmp_path)
     module, record = load_any_module(out, torch.device("cpu"))
     assert record["family"] == "spade" and record["imported_from"]["networks"] == ["G", "G_ema", "D"]
-    torch.testing.assert_close(module.G.state_dict()["head_0.norm_0.param_free_norm.running_var"],
-                               source.G.head_0.norm_0.param_free_norm.running_var, rtol=0, atol=0)
+    torch.testing.assert_close(
+        module.G.state_dict()["head_0.norm_0.param_free_norm.running_var"], source.G.head_0.norm_0.param_free_norm.running_var, rtol=0, atol=0
+    )
     fresh = SPADEModule(**SOURCE)
     assert initialize_from(fresh, folder) == ["G", "D", "G_ema"]
-    torch.testing.assert_close(fresh.D.state_dict()["discriminator_0.model1.0.0.weight_orig"],
-                               source.D.state_dict()["discriminator_0.model1.0.0.weight_orig"], rtol=0, atol=0)
+    torch.testing.assert_close(
+        fresh.D.state_dict()["discriminator_0.model1.0.0.weight_orig"], source.D.state_dict()["discriminator_0.model1.0.0.weight_orig"], rtol=0, atol=0
+    )
 
 
 def test_a_folder_is_identified_by_the_hashes_of_its_files(official_folder, tmp_path):

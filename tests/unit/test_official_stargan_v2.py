@@ -27,8 +27,7 @@ from gan_zoo.official.load import load_any_module, module_from_imported, read_of
 from gan_zoo.training.init_weights import initialize_from
 from tests.conftest import run_cli_in_process
 
-SOURCE = {"resolution": 32, "num_domains": 3, "latent_dim": 4, "style_dim": 8, "max_conv_dim": 32, "channel_base": 256,
-          "mapping_hidden": 16}
+SOURCE = {"resolution": 32, "num_domains": 3, "latent_dim": 4, "style_dim": 8, "max_conv_dim": 32, "channel_base": 256, "mapping_hidden": 16}
 FACE_SOURCE = {**SOURCE, "num_domains": 2, "w_hpf": 1.0}
 STEP = 100000
 DOMAINS = ("cat", "dog", "wild")  # the released AFHQ model's domain folders, in sorted order
@@ -45,20 +44,19 @@ def _state(net: torch.nn.Module, prefixed: bool) -> dict[str, torch.Tensor]:
     return {("module." if prefixed else "") + k: v for k, v in net.state_dict().items()}
 
 
-def write_official(module: StarGANv2Module, folder: Path, nets: bool = True, ema: bool = True, prefixed: bool = False,
-                   fan: FAN | None = None) -> Path:
+def write_official(module: StarGANv2Module, folder: Path, nets: bool = True, ema: bool = True, prefixed: bool = False, fan: FAN | None = None) -> Path:
     """`{STEP}_nets.ckpt` and/or `{STEP}_nets_ema.ckpt` as CheckpointIO.save writes them, in the pre-1.6 torch
     format of the released files; `prefixed`: saved from the DataParallel wrappers ('module.' keys)."""
     folder.mkdir(parents=True, exist_ok=True)
     extra = {"fan": _state(fan, prefixed)} if fan is not None else {}
     if nets:
         content = {"generator": module.G, "mapping_network": module.F, "style_encoder": module.E, "discriminator": module.D}
-        torch.save({**{k: _state(v, prefixed) for k, v in content.items()}, **extra}, folder / f"{STEP:06d}_nets.ckpt",
-                   _use_new_zipfile_serialization=False)
+        torch.save({**{k: _state(v, prefixed) for k, v in content.items()}, **extra}, folder / f"{STEP:06d}_nets.ckpt", _use_new_zipfile_serialization=False)
     if ema:
         content = {"generator": module.G_ema, "mapping_network": module.F_ema, "style_encoder": module.E_ema}
-        torch.save({**{k: _state(v, prefixed) for k, v in content.items()}, **extra}, folder / f"{STEP:06d}_nets_ema.ckpt",
-                   _use_new_zipfile_serialization=False)
+        torch.save(
+            {**{k: _state(v, prefixed) for k, v in content.items()}, **extra}, folder / f"{STEP:06d}_nets_ema.ckpt", _use_new_zipfile_serialization=False
+        )
     return folder / f"{STEP:06d}_nets_ema.ckpt"
 
 
@@ -116,8 +114,14 @@ def test_a_released_nets_ema_file_imports_key_for_key(released):
     assert any("moving averages only" in note and "D is freshly initialised" in note for note in imported.notes)
     assert any("do not store domain names" in note and "cat, dog, wild" in note for note in imported.notes)
     module = module_from_imported(imported, path)
-    for ours, theirs in ((module.G_ema, source.G_ema), (module.F_ema, source.F_ema), (module.E_ema, source.E_ema),
-                         (module.G, source.G_ema), (module.F, source.F_ema), (module.E, source.E_ema)):
+    for ours, theirs in (
+        (module.G_ema, source.G_ema),
+        (module.F_ema, source.F_ema),
+        (module.E_ema, source.E_ema),
+        (module.G, source.G_ema),
+        (module.F, source.F_ema),
+        (module.E, source.E_ema),
+    ):
         assert_same(ours, theirs)
     x, z, y = torch.rand(2, 3, 32, 32) * 2 - 1, torch.randn(2, 4), torch.tensor([2, 0])
     with torch.no_grad():
@@ -165,8 +169,9 @@ def test_generate_writes_the_official_latent_and_reference_grids(released, tmp_p
     write_images(tmp_path / "ref", DOMAINS, seed=2)
     seeds = [0, 5]
     run_cli_in_process("generate", f"ckpt={path}", "mode=latent", f"src={tmp_path / 'src'}", "seeds=[0,5]", "outdir=out_lat", cwd=tmp_path)
-    reference = run_cli_in_process("generate", f"ckpt={path}", "mode=reference", f"src={tmp_path / 'src'}",
-                                   f"ref={tmp_path / 'ref'}", "outdir=out_ref", cwd=tmp_path)
+    reference = run_cli_in_process(
+        "generate", f"ckpt={path}", "mode=reference", f"src={tmp_path / 'src'}", f"ref={tmp_path / 'ref'}", "outdir=out_ref", cwd=tmp_path
+    )
     assert "reference folders cat, dog, wild are domains 0..2 in sorted order" in reference.stderr
 
     x_src, n = official_load(src), len(src)
@@ -192,17 +197,14 @@ def test_domain_names_are_given_once_and_kept_by_import(released, tmp_path):
     source, path = released
     write_images(tmp_path / "src", ("one",), seed=3)
     names = "+overrides.domain_names=[cat,dog,wild]"
-    run_cli_in_process("generate", f"ckpt={path}", "mode=latent", f"src={tmp_path / 'src'}", "domain=wild", "seeds=[1]", names,
-                       "outdir=direct", cwd=tmp_path)
+    run_cli_in_process("generate", f"ckpt={path}", "mode=latent", f"src={tmp_path / 'src'}", "domain=wild", "seeds=[1]", names, "outdir=direct", cwd=tmp_path)
     run_cli_in_process("import", f"src={path}", "out=afhq.ckpt", names, cwd=tmp_path)
     module, record = load_any_module(tmp_path / "afhq.ckpt", torch.device("cpu"))
     assert module.domain_names == list(DOMAINS) and record["domain_names"] == list(DOMAINS)
     assert record["imported_from"]["networks"] == ["G", "F", "E", "G_ema", "F_ema", "E_ema"]
-    run_cli_in_process("generate", "ckpt=afhq.ckpt", "mode=latent", f"src={tmp_path / 'src'}", "domain=wild", "seeds=[1]",
-                       "outdir=imported", cwd=tmp_path)
+    run_cli_in_process("generate", "ckpt=afhq.ckpt", "mode=latent", f"src={tmp_path / 'src'}", "domain=wild", "seeds=[1]", "outdir=imported", cwd=tmp_path)
     assert np.array_equal(read_png(tmp_path / "direct" / "one_wild_seed1.png"), read_png(tmp_path / "imported" / "one_wild_seed1.png"))
-    unnamed = run_cli_in_process("generate", f"ckpt={path}", "mode=latent", f"src={tmp_path / 'src'}", "domain=dog", "outdir=x",
-                                 cwd=tmp_path, check=False)
+    unnamed = run_cli_in_process("generate", f"ckpt={path}", "mode=latent", f"src={tmp_path / 'src'}", "domain=dog", "outdir=x", cwd=tmp_path, check=False)
     assert unnamed.returncode != 0 and "domain=dog is not a domain of this model; use an index 0..2" in unnamed.stderr
     with pytest.raises(CheckpointError, match=r"domain_names=\['cat', 'dog'\]: the model has 3 domains"):
         read_official(path, {"domain_names": ["cat", "dog"]})

@@ -21,27 +21,52 @@ from tests.official_files import easy, persistent_module, write_pickle
 # the reader uses to tell stylegan3's networks_stylegan2.py apart, and code that must not run.
 MODULE_SRC = "class SynthesisBlock: pass\n# fused_modconv_default\nopen('EXECUTED', 'w')\n"
 
-G_KWARGS = {"z_dim": 32, "c_dim": 0, "w_dim": 32, "img_resolution": 16, "img_channels": 3,
-            "mapping_kwargs": {"num_layers": 2}, "synthesis_kwargs": {"channel_base": 512, "channel_max": 64,
-                                                                     "num_fp16_res": 0, "conv_clamp": 256}}
-D_KWARGS = {"c_dim": 0, "img_resolution": 16, "img_channels": 3, "architecture": "resnet", "channel_base": 512,
-            "channel_max": 64, "num_fp16_res": 0, "conv_clamp": 256, "block_kwargs": {}, "mapping_kwargs": {},
-            "epilogue_kwargs": {"mbstd_group_size": 4}}
+G_KWARGS = {
+    "z_dim": 32,
+    "c_dim": 0,
+    "w_dim": 32,
+    "img_resolution": 16,
+    "img_channels": 3,
+    "mapping_kwargs": {"num_layers": 2},
+    "synthesis_kwargs": {"channel_base": 512, "channel_max": 64, "num_fp16_res": 0, "conv_clamp": 256},
+}
+D_KWARGS = {
+    "c_dim": 0,
+    "img_resolution": 16,
+    "img_channels": 3,
+    "architecture": "resnet",
+    "channel_base": 512,
+    "channel_max": 64,
+    "num_fp16_res": 0,
+    "conv_clamp": 256,
+    "block_kwargs": {},
+    "mapping_kwargs": {},
+    "epilogue_kwargs": {"mbstd_group_size": 4},
+}
 
 # Official names (stylegan3 `training/networks_stylegan2.py`) that the file must carry.
-OFFICIAL_G_KEYS = ["mapping.fc0.weight", "mapping.fc1.bias", "mapping.w_avg", "synthesis.b4.const",
-                   "synthesis.b4.resample_filter", "synthesis.b8.conv0.weight", "synthesis.b8.conv0.noise_const",
-                   "synthesis.b8.conv0.resample_filter", "synthesis.b16.torgb.affine.weight", "synthesis.b16.conv1.noise_strength"]
-OFFICIAL_D_KEYS = ["b16.fromrgb.weight", "b16.skip.weight", "b16.resample_filter", "b8.conv1.weight", "b4.conv.weight",
-                   "b4.fc.weight", "b4.out.bias"]
+OFFICIAL_G_KEYS = [
+    "mapping.fc0.weight",
+    "mapping.fc1.bias",
+    "mapping.w_avg",
+    "synthesis.b4.const",
+    "synthesis.b4.resample_filter",
+    "synthesis.b8.conv0.weight",
+    "synthesis.b8.conv0.noise_const",
+    "synthesis.b8.conv0.resample_filter",
+    "synthesis.b16.torgb.affine.weight",
+    "synthesis.b16.conv1.noise_strength",
+]
+OFFICIAL_D_KEYS = ["b16.fromrgb.weight", "b16.skip.weight", "b16.resample_filter", "b8.conv1.weight", "b4.conv.weight", "b4.fc.weight", "b4.out.bias"]
 
 
 def _reference_module():
     from gan_zoo.models.stylegan2.module import StyleGAN2Module
 
     torch.manual_seed(0)
-    module = StyleGAN2Module(resolution=16, z_dim=32, w_dim=32, channel_base=512, channel_max=64, num_fp16_res=0,
-                             mapping={"num_layers": 2, "w_avg_beta": 0.998})
+    module = StyleGAN2Module(
+        resolution=16, z_dim=32, w_dim=32, channel_base=512, channel_max=64, num_fp16_res=0, mapping={"num_layers": 2, "w_avg_beta": 0.998}
+    )
     with torch.no_grad():  # trained-looking values where a fresh network has constants
         for net in (module.G, module.G_ema):
             for name, p in net.named_parameters():
@@ -52,9 +77,12 @@ def _reference_module():
 
 
 def _write_official(module, path, *, g_kwargs=G_KWARGS, with_d=True):
-    data = {"G": persistent_module(module.G, "Generator", MODULE_SRC, g_kwargs),
-            "G_ema": persistent_module(module.G_ema, "Generator", MODULE_SRC, g_kwargs),
-            "augment_pipe": None, "training_set_kwargs": easy({"path": "~/datasets/ffhq.zip", "resolution": 16})}
+    data = {
+        "G": persistent_module(module.G, "Generator", MODULE_SRC, g_kwargs),
+        "G_ema": persistent_module(module.G_ema, "Generator", MODULE_SRC, g_kwargs),
+        "augment_pipe": None,
+        "training_set_kwargs": easy({"path": "~/datasets/ffhq.zip", "resolution": 16}),
+    }
     if with_d:
         data["D"] = persistent_module(module.D, "Discriminator", MODULE_SRC, D_KWARGS)
     return write_pickle(path, data)
@@ -122,8 +150,7 @@ def test_init_ckpt_copies_networks_and_starts_progress_fresh(official_file):
 
     reference, path = official_file
     torch.manual_seed(1)
-    module = StyleGAN2Module(resolution=16, z_dim=32, w_dim=32, channel_base=512, channel_max=64, num_fp16_res=0,
-                             mapping={"num_layers": 2})
+    module = StyleGAN2Module(resolution=16, z_dim=32, w_dim=32, channel_base=512, channel_max=64, num_fp16_res=0, mapping={"num_layers": 2})
     assert initialize_from(module, path) == ["G", "D", "G_ema"]
     for name in ("G", "D", "G_ema"):
         for key, value in getattr(reference, name).state_dict().items():
@@ -135,8 +162,7 @@ def test_init_ckpt_of_another_resolution_is_refused_with_a_sentence(official_fil
     from gan_zoo.models.stylegan2.module import StyleGAN2Module
 
     _, path = official_file
-    module = StyleGAN2Module(resolution=32, z_dim=32, w_dim=32, channel_base=512, channel_max=64, num_fp16_res=0,
-                             mapping={"num_layers": 2})
+    module = StyleGAN2Module(resolution=32, z_dim=32, w_dim=32, channel_base=512, channel_max=64, num_fp16_res=0, mapping={"num_layers": 2})
     with pytest.raises(ConfigError, match="resolution is 16, this run's 32"):
         initialize_from(module, path)
 
@@ -168,8 +194,16 @@ def test_eval_measures_the_pickle_and_records_its_hash(official_file, tmp_path):
 
     _, path = official_file
     weights, digest = write_inception_weights(tmp_path)
-    common = [f"ckpt={path}", f"++weights.inception={weights}", f"++weights_sha256.inception={digest}", f"cache_dir={tmp_path / 'cache'}",
-              "batch_size=8", "num_workers=0", "sample_block=8", "metrics=[fid8]"]
+    common = [
+        f"ckpt={path}",
+        f"++weights.inception={weights}",
+        f"++weights_sha256.inception={digest}",
+        f"cache_dir={tmp_path / 'cache'}",
+        "batch_size=8",
+        "num_workers=0",
+        "sample_block=8",
+        "metrics=[fid8]",
+    ]
     no_data = run_cli_in_process("eval", *common, cwd=tmp_path, check=False)
     assert no_data.returncode == 2 and "pass data=<name>" in no_data.stderr and "16 px" in no_data.stderr
     run_cli_in_process("eval", *common, "data=shapes", "data.resolution=16", f"output={tmp_path / 'm.jsonl'}", cwd=tmp_path)

@@ -26,6 +26,7 @@ SQRT2 = math.sqrt(2.0)
 
 # ---- TF layouts of gan-zoo tensors (the test's own inverse of the conversion) -----------------------
 
+
 def arr(p: torch.Tensor) -> np.ndarray:
     return p.detach().double().numpy()
 
@@ -75,17 +76,31 @@ def _pggan_module(classes: int = 0, fused_scale: bool = True):
     from gan_zoo.models.pggan.module import PGGANModule
 
     fmaps = {"fmap_base": 32, "fmap_max": 16}
-    return _randomize(PGGANModule(resolution=8, num_classes=classes, conditional=classes > 0, generator=fmaps,
-                                  discriminator={**fmaps, "mbstd_group_size": 2, "fused_scale": fused_scale}))
+    return _randomize(
+        PGGANModule(
+            resolution=8,
+            num_classes=classes,
+            conditional=classes > 0,
+            generator=fmaps,
+            discriminator={**fmaps, "mbstd_group_size": 2, "fused_scale": fused_scale},
+        )
+    )
 
 
 def _pggan_g_variables(G, fused: bool, lod: float = 0.0) -> dict[str, np.ndarray]:
-    v = {"lod": np.float32(lod),
-         "4x4/Dense/weight": tf_dense(G.blocks[0].dense.weight), "4x4/Dense/bias": arr(G.blocks[0].bias),
-         "4x4/Conv/weight": tf_conv(G.blocks[0].conv.weight), "4x4/Conv/bias": arr(G.blocks[0].conv.bias),
-         "8x8/Conv1/weight": tf_conv(G.blocks[1].conv1.weight), "8x8/Conv1/bias": arr(G.blocks[1].conv1.bias),
-         "ToRGB_lod1/weight": tf_conv(G.to_rgb[0].weight), "ToRGB_lod1/bias": arr(G.to_rgb[0].bias),
-         "ToRGB_lod0/weight": tf_conv(G.to_rgb[1].weight), "ToRGB_lod0/bias": arr(G.to_rgb[1].bias)}
+    v = {
+        "lod": np.float32(lod),
+        "4x4/Dense/weight": tf_dense(G.blocks[0].dense.weight),
+        "4x4/Dense/bias": arr(G.blocks[0].bias),
+        "4x4/Conv/weight": tf_conv(G.blocks[0].conv.weight),
+        "4x4/Conv/bias": arr(G.blocks[0].conv.bias),
+        "8x8/Conv1/weight": tf_conv(G.blocks[1].conv1.weight),
+        "8x8/Conv1/bias": arr(G.blocks[1].conv1.bias),
+        "ToRGB_lod1/weight": tf_conv(G.to_rgb[0].weight),
+        "ToRGB_lod1/bias": arr(G.to_rgb[0].bias),
+        "ToRGB_lod0/weight": tf_conv(G.to_rgb[1].weight),
+        "ToRGB_lod0/bias": arr(G.to_rgb[1].bias),
+    }
     if fused:  # upscale2d_conv2d: [kh, kw, out, in], used unflipped by conv2d_transpose
         v["8x8/Conv0_up/weight"] = arr(G.blocks[1].conv0.weight)[:, :, ::-1, ::-1].transpose(2, 3, 0, 1)
         v["8x8/Conv0_up/bias"] = arr(G.blocks[1].conv0.bias)
@@ -97,14 +112,23 @@ def _pggan_g_variables(G, fused: bool, lod: float = 0.0) -> dict[str, np.ndarray
 
 def _pggan_d_variables(D, fused: bool = True) -> dict[str, np.ndarray]:
     conv1 = "8x8/Conv1_down" if fused else "8x8/Conv1"
-    return {"lod": np.float32(0),
-            "FromRGB_lod1/weight": tf_conv(D.from_rgb[0].conv.weight), "FromRGB_lod1/bias": arr(D.from_rgb[0].conv.bias),
-            "FromRGB_lod0/weight": tf_conv(D.from_rgb[1].conv.weight), "FromRGB_lod0/bias": arr(D.from_rgb[1].conv.bias),
-            "8x8/Conv0/weight": tf_conv(D.blocks[1].conv0.weight), "8x8/Conv0/bias": arr(D.blocks[1].conv0.bias),
-            f"{conv1}/weight": tf_conv(D.blocks[1].conv1.weight), f"{conv1}/bias": arr(D.blocks[1].conv1.bias),
-            "4x4/Conv/weight": tf_conv(D.blocks[0].conv.weight), "4x4/Conv/bias": arr(D.blocks[0].conv.bias),
-            "4x4/Dense0/weight": tf_dense(D.blocks[0].dense0.weight), "4x4/Dense0/bias": arr(D.blocks[0].dense0.bias),
-            "4x4/Dense1/weight": tf_dense(D.blocks[0].dense1.weight), "4x4/Dense1/bias": arr(D.blocks[0].dense1.bias)}
+    return {
+        "lod": np.float32(0),
+        "FromRGB_lod1/weight": tf_conv(D.from_rgb[0].conv.weight),
+        "FromRGB_lod1/bias": arr(D.from_rgb[0].conv.bias),
+        "FromRGB_lod0/weight": tf_conv(D.from_rgb[1].conv.weight),
+        "FromRGB_lod0/bias": arr(D.from_rgb[1].conv.bias),
+        "8x8/Conv0/weight": tf_conv(D.blocks[1].conv0.weight),
+        "8x8/Conv0/bias": arr(D.blocks[1].conv0.bias),
+        f"{conv1}/weight": tf_conv(D.blocks[1].conv1.weight),
+        f"{conv1}/bias": arr(D.blocks[1].conv1.bias),
+        "4x4/Conv/weight": tf_conv(D.blocks[0].conv.weight),
+        "4x4/Conv/bias": arr(D.blocks[0].conv.bias),
+        "4x4/Dense0/weight": tf_dense(D.blocks[0].dense0.weight),
+        "4x4/Dense0/bias": arr(D.blocks[0].dense0.bias),
+        "4x4/Dense1/weight": tf_dense(D.blocks[0].dense1.weight),
+        "4x4/Dense1/bias": arr(D.blocks[0].dense1.bias),
+    }
 
 
 def _write_pggan(module, path: Path, *, fused: bool = True, lod: float = 0.0, g_kwargs=None, d_variables=None, classes=0) -> Path:
@@ -141,6 +165,7 @@ def _pggan_reference_g(v: dict[str, np.ndarray], z: np.ndarray, fused: bool) -> 
 
 def _pggan_reference_d(v: dict[str, np.ndarray], images: np.ndarray, fused: bool = True) -> np.ndarray:
     """D_paper at lod 0 from the file's arrays: the score column."""
+
     def conv(x, scope, stride=1, fused=False):
         w = v[f"{scope}/weight"]
         w = w * tf.he_scale(w.shape, SQRT2)
@@ -246,8 +271,17 @@ def test_generate_from_a_pggan_pickle_renders_full_resolution_g_ema(pggan_file, 
 
 # ---- StyleGAN v1 (dnnlib Network v3, G_style / D_basic) ---------------------------------------------
 
-SG_G_KWARGS = {"num_channels": 3, "resolution": 8, "label_size": 0, "latent_size": 8, "dlatent_size": 8,
-               "mapping_layers": 2, "mapping_fmaps": 8, "fmap_base": 32, "fmap_max": 16}
+SG_G_KWARGS = {
+    "num_channels": 3,
+    "resolution": 8,
+    "label_size": 0,
+    "latent_size": 8,
+    "dlatent_size": 8,
+    "mapping_layers": 2,
+    "mapping_fmaps": 8,
+    "fmap_base": 32,
+    "fmap_max": 16,
+}
 
 
 def _stylegan_module(fused: bool, classes: int = 0):
@@ -255,22 +289,35 @@ def _stylegan_module(fused: bool, classes: int = 0):
 
     fmaps = {"fmap_base": 32, "fmap_max": 16, "fused_scale": fused}
     g = {"z_dim": 8, "w_dim": 8, "mapping_layers": 2, "mapping_fmaps": 8, **fmaps}
-    return _randomize(StyleGANModule(resolution=8, num_classes=classes, conditional=classes > 0, generator=g, discriminator={**fmaps, "mbstd_group_size": 2},
-                                     schedule={"lod_initial_resolution": 8}))  # lod 0, as a finished run's file
+    return _randomize(
+        StyleGANModule(
+            resolution=8,
+            num_classes=classes,
+            conditional=classes > 0,
+            generator=g,
+            discriminator={**fmaps, "mbstd_group_size": 2},
+            schedule={"lod_initial_resolution": 8},
+        )
+    )  # lod 0, as a finished run's file
 
 
 def _stylegan_g_networks(G, fused: bool, kwargs: dict) -> tuple[dict, dict]:
     """(G_style top-level variables, components) in the official names and layouts."""
-    mapping = {f"Dense{i}/{p}": (tf_dense(fc.weight) if p == "weight" else arr(fc.bias))
-               for i, fc in enumerate(G.mapping.fcs) for p in ("weight", "bias")}
+    mapping = {f"Dense{i}/{p}": (tf_dense(fc.weight) if p == "weight" else arr(fc.bias)) for i, fc in enumerate(G.mapping.fcs) for p in ("weight", "bias")}
     if G.mapping.embed is not None:
         mapping["LabelConcat/weight"] = arr(G.mapping.embed)  # [label_size, latent_size] in both
     s, syn = G.synthesis, {"lod": np.float32(0)}
 
     def epilogue(scope, e, layer):
         syn[f"noise{layer}"] = arr(e.noise.noise_const)[None, None]
-        syn.update({f"{scope}/Noise/weight": arr(e.noise.weight), f"{scope}/bias": arr(e.bias),
-                    f"{scope}/StyleMod/weight": tf_dense(e.adain.affine.weight), f"{scope}/StyleMod/bias": arr(e.adain.affine.bias)})
+        syn.update(
+            {
+                f"{scope}/Noise/weight": arr(e.noise.weight),
+                f"{scope}/bias": arr(e.bias),
+                f"{scope}/StyleMod/weight": tf_dense(e.adain.affine.weight),
+                f"{scope}/StyleMod/bias": arr(e.adain.affine.bias),
+            }
+        )
 
     syn["4x4/Const/const"] = arr(s.blocks[0].const)
     epilogue("4x4/Const", s.blocks[0].epilogue0, 0)
@@ -282,8 +329,10 @@ def _stylegan_g_networks(G, fused: bool, kwargs: dict) -> tuple[dict, dict]:
     epilogue("8x8/Conv1", s.blocks[1].epilogue1, 3)
     for lod, rgb in ((1, s.to_rgb[0]), (0, s.to_rgb[1])):
         syn.update({f"ToRGB_lod{lod}/weight": tf_conv(rgb.weight), f"ToRGB_lod{lod}/bias": arr(rgb.bias)})
-    components = {"mapping": tf_network(DNNLIB, "G_mapping", "G_mapping", {**kwargs, "dlatent_broadcast": 4}, mapping, version=3),
-                  "synthesis": tf_network(DNNLIB, "G_synthesis", "G_synthesis", kwargs, syn, version=3)}
+    components = {
+        "mapping": tf_network(DNNLIB, "G_mapping", "G_mapping", {**kwargs, "dlatent_broadcast": 4}, mapping, version=3),
+        "synthesis": tf_network(DNNLIB, "G_synthesis", "G_synthesis", kwargs, syn, version=3),
+    }
     return {"lod": np.float32(0), "dlatent_avg": arr(G.mapping.w_avg)}, components
 
 
@@ -311,6 +360,7 @@ def _stylegan_reference_mapping(v: dict, z: np.ndarray) -> np.ndarray:
 
 def _stylegan_reference_synthesis(v: dict, ws: np.ndarray, fused: bool) -> np.ndarray:
     """G_synthesis at lod 0 with randomize_noise=False, from the file's arrays."""
+
     def epilogue(x, scope, layer):
         x = x + v[f"noise{layer}"] * v[f"{scope}/Noise/weight"].reshape(1, -1, 1, 1)
         x = tf.instance_norm(tf.lrelu(tf.bias(x, v[f"{scope}/bias"])))
@@ -399,8 +449,10 @@ def test_stylegan_settings_gan_zoo_lacks_are_named(tmp_path):
 
 def test_conditional_pggan_and_stylegan_files_load_key_for_key(tmp_path):
     pggan, stylegan = _pggan_module(classes=3), _stylegan_module(fused=False, classes=3)
-    for reference, path in ((pggan, _write_pggan(pggan, tmp_path / "pg.pkl", classes=3)),
-                            (stylegan, _write_stylegan(stylegan, tmp_path / "sg.pkl", False, classes=3))):
+    for reference, path in (
+        (pggan, _write_pggan(pggan, tmp_path / "pg.pkl", classes=3)),
+        (stylegan, _write_stylegan(stylegan, tmp_path / "sg.pkl", False, classes=3)),
+    ):
         imported = read_official(path)
         assert imported.hyper_parameters["conditional"] and imported.data["num_classes"] == 3
         _assert_same_networks(module_from_imported(imported, path), reference)
@@ -426,30 +478,44 @@ def test_import_command_and_init_ckpt_take_a_stylegan_pickle(tmp_path):
 
 # ---- StyleGAN2 (dnnlib Network v4, G_main / D_stylegan2): legacy.py's table -------------------------
 
-SG2_G_KWARGS = {"num_channels": 3, "resolution": 8, "label_size": 0, "latent_size": 8, "dlatent_size": 8,
-                "mapping_layers": 2, "fmap_base": 32, "fmap_max": 16}
+SG2_G_KWARGS = {"num_channels": 3, "resolution": 8, "label_size": 0, "latent_size": 8, "dlatent_size": 8, "mapping_layers": 2, "fmap_base": 32, "fmap_max": 16}
 
 
 def _stylegan2_module(classes: int = 0):
     from gan_zoo.models.stylegan2.module import StyleGAN2Module
 
-    return _randomize(StyleGAN2Module(resolution=8, num_classes=classes, conditional=classes > 0, z_dim=8, w_dim=8,
-                                      channel_base=64, channel_max=16, num_fp16_res=0, conv_clamp=None,
-                                      mapping={"num_layers": 2, "w_avg_beta": 0.995},
-                                      discriminator={"mbstd_group_size": 2, "mapping_layers": 2}))
+    return _randomize(
+        StyleGAN2Module(
+            resolution=8,
+            num_classes=classes,
+            conditional=classes > 0,
+            z_dim=8,
+            w_dim=8,
+            channel_base=64,
+            channel_max=16,
+            num_fp16_res=0,
+            conv_clamp=None,
+            mapping={"num_layers": 2, "w_avg_beta": 0.995},
+            discriminator={"mbstd_group_size": 2, "mapping_layers": 2},
+        )
+    )
 
 
 def _stylegan2_g_networks(G, kwargs: dict) -> tuple[dict, dict]:
-    mapping = {f"Dense{i}/{p}": (tf_dense(getattr(G.mapping, f"fc{i}").weight) if p == "weight"
-                                 else arr(getattr(G.mapping, f"fc{i}").bias)) for i in range(2) for p in ("weight", "bias")}
+    mapping = {
+        f"Dense{i}/{p}": (tf_dense(getattr(G.mapping, f"fc{i}").weight) if p == "weight" else arr(getattr(G.mapping, f"fc{i}").bias))
+        for i in range(2)
+        for p in ("weight", "bias")
+    }
     if G.c_dim:  # StyleGAN2-ADA's TF label embedding
         mapping.update({"LabelEmbed/weight": tf_dense(G.mapping.embed.weight), "LabelEmbed/bias": arr(G.mapping.embed.bias)})
     syn: dict[str, np.ndarray] = {}
 
     def layer(scope, lay, noise=None, rotated=False):
         syn[f"{scope}/weight"] = (tf_rotated_conv if rotated else tf_conv)(lay.weight)
-        syn.update({f"{scope}/bias": arr(lay.bias), f"{scope}/mod_weight": tf_dense(lay.affine.weight),
-                    f"{scope}/mod_bias": arr(lay.affine.bias) - 1})  # the TF bias is added to a fixed 1
+        syn.update(
+            {f"{scope}/bias": arr(lay.bias), f"{scope}/mod_weight": tf_dense(lay.affine.weight), f"{scope}/mod_bias": arr(lay.affine.bias) - 1}
+        )  # the TF bias is added to a fixed 1
         if noise is not None:
             syn.update({f"noise{noise}": arr(lay.noise_const)[None, None], f"{scope}/noise_strength": arr(lay.noise_strength)})
 
@@ -460,8 +526,10 @@ def _stylegan2_g_networks(G, kwargs: dict) -> tuple[dict, dict]:
     layer("8x8/Conv0_up", b8.conv0, noise=1, rotated=True)
     layer("8x8/Conv1", b8.conv1, noise=2)
     layer("8x8/ToRGB", b8.torgb)
-    components = {"mapping": tf_network(DNNLIB, "G_mapping", "G_mapping", {**kwargs, "dlatent_broadcast": 5}, mapping),
-                  "synthesis": tf_network(DNNLIB, "G_synthesis", "G_synthesis_stylegan2", kwargs, syn)}
+    components = {
+        "mapping": tf_network(DNNLIB, "G_mapping", "G_mapping", {**kwargs, "dlatent_broadcast": 5}, mapping),
+        "synthesis": tf_network(DNNLIB, "G_synthesis", "G_synthesis_stylegan2", kwargs, syn),
+    }
     return {"lod": np.float32(0), "dlatent_avg": arr(G.mapping.w_avg)}, components
 
 
@@ -587,6 +655,7 @@ def test_stylegan2_settings_gan_zoo_lacks_are_named(tmp_path):
 
 
 # ---- files that are not, or not wholly, TF network pickles -------------------------------------------
+
 
 def test_incomplete_states_other_versions_and_other_builders_are_refused_with_a_sentence(tmp_path):
     from tests.official_tf_files import _CLASSES

@@ -4,8 +4,9 @@ import pytest
 
 from gan_zoo.models.pggan.schedule import PGGANSchedule
 
-CELEBAHQ = PGGANSchedule(resolution=1024, lod_training_kimg=800, lod_transition_kimg=800, minibatch_base=16,
-                         minibatch_dict={256: 14, 512: 6, 1024: 3}, lr_base=0.001)
+CELEBAHQ = PGGANSchedule(
+    resolution=1024, lod_training_kimg=800, lod_transition_kimg=800, minibatch_base=16, minibatch_dict={256: 14, 512: 6, 1024: 3}, lr_base=0.001
+)
 
 
 @pytest.mark.parametrize(
@@ -41,8 +42,7 @@ def test_schedule_is_held_for_minibatch_repeats_steps():
 
 
 def test_constant_stretch_ends_where_the_minibatch_changes_or_training_ends():
-    schedule = PGGANSchedule(resolution=16, lod_training_kimg=0.1, lod_transition_kimg=0.1, minibatch_base=32,
-                             minibatch_dict={16: 16}, minibatch_repeats=1)
+    schedule = PGGANSchedule(resolution=16, lod_training_kimg=0.1, lod_transition_kimg=0.1, minibatch_base=32, minibatch_dict={16: 16}, minibatch_repeats=1)
     # 16x16 begins its fade at 0.3 kimg (lod drops below 1): batches of 32 until nimg >= 300.
     minibatch, steps = schedule.constant_stretch(step=0, cur_nimg=0, last_evaluation_nimg=0, total_nimg=10_000)
     assert (minibatch, steps) == (32, 10)  # 10 * 32 = 320 >= 300 is the first evaluation at 16x16

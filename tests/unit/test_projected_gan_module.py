@@ -43,8 +43,9 @@ def attach_optimizers(module: ProjectedGANModule) -> dict[str, torch.optim.Optim
     return dict(zip(module.optimizer_names, optimizers, strict=True))
 
 
-def run_phase(module: ProjectedGANModule, optimizers: dict[str, torch.optim.Optimizer], phase: Phase,
-              data: dict[str, torch.Tensor]) -> dict[str, torch.Tensor | None]:
+def run_phase(
+    module: ProjectedGANModule, optimizers: dict[str, torch.optim.Optimizer], phase: Phase, data: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor | None]:
     """One phase's backward as training_step runs it (toggled optimizer); the gradients it left, by name."""
     optimizer = optimizers[phase.optimizer]
     module.toggle_optimizer(optimizer)

@@ -63,8 +63,7 @@ def test_ade20k_labels_are_shifted_and_zero_becomes_dontcare(tmp_path) -> None:
     root = tmp_path / "ADEChallengeData2016"
     write_rgb(root / "images/training/ADE_train_00000001.jpg", 20, 20)
     write_map(root / "annotations/training/ADE_train_00000001.png", labels(20, 20, (0, 150)))
-    dataset = LayoutDataset("ade20k", tmp_path, resolution=16, label_nc=150, split="training", contain_dontcare_label=True,
-                            label_shift=1, dontcare_values=[0])
+    dataset = LayoutDataset("ade20k", tmp_path, resolution=16, label_nc=150, split="training", contain_dontcare_label=True, label_shift=1, dontcare_values=[0])
     assert dataset.provides == {"image", "segmap"}
     assert set(dataset[0]["segmap"].unique().tolist()) == {149, 150}  # file 150 -> label 149; file 0 -> dontcare 150
 

@@ -46,8 +46,14 @@ def test_gradients_reach_the_label_map_convolutions() -> None:
 def test_spade_resizes_the_label_map_nearest_and_keeps_the_official_state_dict_names() -> None:
     spade = SPADE(norm_nc=4, label_nc=2, hidden=8)
     keys = set(spade.state_dict())
-    assert {"param_free_norm.running_mean", "param_free_norm.running_var", "param_free_norm.num_batches_tracked",
-            "mlp_shared.0.weight", "mlp_gamma.weight", "mlp_beta.bias"} <= keys
+    assert {
+        "param_free_norm.running_mean",
+        "param_free_norm.running_var",
+        "param_free_norm.num_batches_tracked",
+        "mlp_shared.0.weight",
+        "mlp_gamma.weight",
+        "mlp_beta.bias",
+    } <= keys
     assert spade(torch.randn(2, 4, 4, 8), torch.rand(2, 2, 16, 32)).shape == (2, 4, 4, 8)
 
 

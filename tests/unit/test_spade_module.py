@@ -64,18 +64,40 @@ def test_cityscapes_vae_and_generator_children_match_the_official_breakdown() ->
     with torch.device("meta"):
         module = SPADEModule(resolution=512, aspect_ratio=2.0, label_nc=35, num_upsampling_layers="more", use_vae=True)
     children = {name: sum(p.numel() for p in child.parameters()) for name, child in module.G.named_children()}
-    assert children == {"fc": 8421376, "head_0": 23682304, "G_middle_0": 23682304, "G_middle_1": 23682304, "up_0": 13631360,
-                        "up_1": 4977536, "up_2": 2076032, "up_3": 981632, "conv_img": 1731}
+    assert children == {
+        "fc": 8421376,
+        "head_0": 23682304,
+        "G_middle_0": 23682304,
+        "G_middle_1": 23682304,
+        "up_0": 13631360,
+        "up_1": 4977536,
+        "up_2": 2076032,
+        "up_3": 981632,
+        "conv_img": 1731,
+    }
     assert sum(children.values()) == 101136579
     assert sum(p.numel() for p in module.D.discriminator_0.parameters()) == 2800705
 
 
 def test_official_state_dict_names() -> None:
     keys = set(tiny_module(use_vae=True, encoder_size=16).state_dict())
-    for key in ("G.fc.weight", "G.head_0.conv_0.weight_orig", "G.head_0.conv_0.weight_u", "G.head_0.norm_0.param_free_norm.running_mean",
-                "G.head_0.norm_0.mlp_shared.0.weight", "G.up_0.conv_s.weight_orig", "G.up_0.norm_s.mlp_beta.bias", "G.conv_img.bias",
-                "D.discriminator_1.model0.0.bias", "D.discriminator_0.model1.0.0.weight_v", "D.discriminator_0.model2.0.bias",
-                "E.layer1.0.weight_orig", "E.fc_mu.weight", "E.fc_var.bias", "G_ema.head_0.conv_0.weight_orig"):
+    for key in (
+        "G.fc.weight",
+        "G.head_0.conv_0.weight_orig",
+        "G.head_0.conv_0.weight_u",
+        "G.head_0.norm_0.param_free_norm.running_mean",
+        "G.head_0.norm_0.mlp_shared.0.weight",
+        "G.up_0.conv_s.weight_orig",
+        "G.up_0.norm_s.mlp_beta.bias",
+        "G.conv_img.bias",
+        "D.discriminator_1.model0.0.bias",
+        "D.discriminator_0.model1.0.0.weight_v",
+        "D.discriminator_0.model2.0.bias",
+        "E.layer1.0.weight_orig",
+        "E.fc_mu.weight",
+        "E.fc_var.bias",
+        "G_ema.head_0.conv_0.weight_orig",
+    ):
         assert key in keys, key
 
 

@@ -44,8 +44,9 @@ def _worker(rank: int, port: int, out: str) -> None:
         norm = ParamFreeSyncBatchNorm(CHANNELS).double().train()
         y = norm(mine)
         (y * weights[half]).sum().backward()
-        torch.save({"y": y.detach(), "grad": mine.grad, "mean": norm.running_mean, "var": norm.running_var,
-                    "batches": norm.num_batches_tracked}, f"{out}.{rank}")
+        torch.save(
+            {"y": y.detach(), "grad": mine.grad, "mean": norm.running_mean, "var": norm.running_var, "batches": norm.num_batches_tracked}, f"{out}.{rank}"
+        )
     finally:
         dist.destroy_process_group()
 

@@ -41,17 +41,30 @@ def test_the_official_parameter_count_and_state_dict_keys() -> None:
     assert sum(p.numel() for p in fan.parameters()) == OFFICIAL_FAN_PARAMETERS
     keys = set(fan.state_dict())
     # a sample of the released names: CoordConv stem, bottleneck shortcuts, the hourglass levels, the head
-    assert {"conv1.conv.weight", "conv1.conv.bias", "bn1.running_var", "conv2.downsample.0.weight", "conv2.downsample.2.weight",
-            "conv4.conv3.weight", "m0.coordconv.conv.weight", "m0.b1_4.bn1.weight", "m0.b2_plus_1.conv3.weight",
-            "m0.b3_1.conv1.weight", "top_m_0.conv1.weight", "conv_last0.bias", "bn_end0.running_mean", "l0.weight"} <= keys
+    assert {
+        "conv1.conv.weight",
+        "conv1.conv.bias",
+        "bn1.running_var",
+        "conv2.downsample.0.weight",
+        "conv2.downsample.2.weight",
+        "conv4.conv3.weight",
+        "m0.coordconv.conv.weight",
+        "m0.b1_4.bn1.weight",
+        "m0.b2_plus_1.conv3.weight",
+        "m0.b3_1.conv1.weight",
+        "top_m_0.conv1.weight",
+        "conv_last0.bias",
+        "bn_end0.running_mean",
+        "l0.weight",
+    } <= keys
     assert "conv3.downsample.0.weight" not in keys  # 128 -> 128: identity shortcut
     assert not any("coords" in key for key in keys)  # the coordinate channels are recomputed, not stored
     assert fan.conv1.conv.weight.shape == (64, 6, 7, 7)  # RGB + rows, columns, radius
     assert fan.m0.coordconv.conv.weight.shape == (256, 259, 1, 1)
     assert fan.l0.weight.shape == (99, 256, 1, 1)  # 98 landmarks + the boundary channel
     assert sorted(k for k in keys if k.startswith("m0.b") and k.endswith(".conv1.weight")) == sorted(
-        f"m0.{name}.conv1.weight" for name in ["b1_4", "b2_4", "b3_4", "b1_3", "b2_3", "b3_3", "b1_2", "b2_2", "b3_2",
-                                               "b1_1", "b2_1", "b3_1", "b2_plus_1"])
+        f"m0.{name}.conv1.weight" for name in ["b1_4", "b2_4", "b3_4", "b1_3", "b2_3", "b3_3", "b1_2", "b2_2", "b3_2", "b1_1", "b2_1", "b3_1", "b2_plus_1"]
+    )
 
 
 @pytest.mark.parametrize("size", [64, 256])
@@ -136,8 +149,17 @@ def test_masks_from_constructed_heatmaps_by_hand() -> None:
     h[0, 96, 100, 60] = h[0, 97, 100, 60] = 0.5  # both pupils on one pixel: 1 + 1, clamped to 1
     first, second = masks_from_heatmaps(h)
 
-    both = {(108, 50): 1.0, (124, 50): 1.0, (2, 200): 1.0, (18, 200): 1.0, (146, 128): 1.0, (140, 100): 1.0,
-            (162, 128): 1.0, (162, 132): 0.5**4, (100, 60): 1.0}
+    both = {
+        (108, 50): 1.0,
+        (124, 50): 1.0,
+        (2, 200): 1.0,
+        (18, 200): 1.0,
+        (146, 128): 1.0,
+        (140, 100): 1.0,
+        (162, 128): 1.0,
+        (162, 132): 0.5**4,
+        (100, 60): 1.0,
+    }
     face_only = {(67, 120): 1.0, (67, 130): 0.25, (200, 128): 1.0, (200, 140): 0.125, (222, 128): 1.0}
     expected_first, expected_second = torch.zeros(1, 1, 256, 256), torch.zeros(1, 1, 256, 256)
     for (row, col), value in both.items():

@@ -62,7 +62,11 @@ def _seed() -> None:
 def test_registered_with_four_optimizers_in_the_official_phase_order() -> None:
     module = tiny_module()
     assert [(p.name, p.optimizers) for p in module.phases()] == [
-        ("D_latent", ("D",)), ("D_reference", ("D",)), ("G_latent", ("G", "F", "E")), ("G_reference", ("G",))]
+        ("D_latent", ("D",)),
+        ("D_reference", ("D",)),
+        ("G_latent", ("G", "F", "E")),
+        ("G_reference", ("G",)),
+    ]
     optimizers = module.configure_optimizers()
     assert [o.defaults["lr"] for o in optimizers] == [1e-4, 1e-6, 1e-4, 1e-4]
     assert all(o.defaults["betas"] == (0.0, 0.99) and o.defaults["weight_decay"] == 1e-4 for o in optimizers)
@@ -113,8 +117,12 @@ STATS = {"resolution": 16, "num_domains": 2, "channel_base": 256, "max_conv_dim"
 def fresh_networks(w_hpf: float = 0) -> dict[str, torch.nn.Module]:
     """G, F, E, D built in the module's order with PyTorch's default initialisation (nothing else)."""
     shared = {"max_conv_dim": 64, "channel_base": 256, "channels": 3}
-    return {"G": Generator(16, 8, w_hpf=w_hpf, **shared), "F": MappingNetwork(4, 8, 2, 256),
-            "E": StyleEncoder(16, 8, 2, **shared), "D": Discriminator(16, 2, **shared)}
+    return {
+        "G": Generator(16, 8, w_hpf=w_hpf, **shared),
+        "F": MappingNetwork(4, 8, 2, 256),
+        "E": StyleEncoder(16, 8, 2, **shared),
+        "D": Discriminator(16, 2, **shared),
+    }
 
 
 @pytest.mark.parametrize("w_hpf", [0, 1])

@@ -160,8 +160,7 @@ def test_modulated_conv_equals_explicit_per_sample_convolution(fused: bool, demo
     x = torch.randn(3, 4, 6, 6, dtype=torch.float64)
     weight = torch.randn(5, 4, k, k, dtype=torch.float64)
     styles = torch.randn(3, 4, dtype=torch.float64)
-    out = modulated_conv2d(x.clone(), weight, styles.clone(), demodulate=demodulate, up=up,
-                           resample_filter=fir_filter().double(), fused=fused)
+    out = modulated_conv2d(x.clone(), weight, styles.clone(), demodulate=demodulate, up=up, resample_filter=fir_filter().double(), fused=fused)
     torch.testing.assert_close(out, _explicit_modulated(x, weight, styles, demodulate, up))
 
 

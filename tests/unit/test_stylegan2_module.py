@@ -76,8 +76,7 @@ def test_bad_augmentation_settings_are_refused() -> None:
 
 def test_phases_intervals_and_lazy_regularisation_optimizers() -> None:
     module = tiny_module()
-    assert [(p.name, p.optimizer, p.interval) for p in module.phases()] == [
-        ("G_main", "G", 1), ("G_reg", "G", 4), ("D_main", "D", 1), ("D_reg", "D", 16)]
+    assert [(p.name, p.optimizer, p.interval) for p in module.phases()] == [("G_main", "G", 1), ("G_reg", "G", 4), ("D_main", "D", 1), ("D_reg", "D", 16)]
     g_opt, d_opt = module.configure_optimizers()
     assert g_opt.param_groups[0]["lr"] == pytest.approx(0.002 * 4 / 5)
     assert g_opt.param_groups[0]["betas"][1] == pytest.approx(0.99 ** (4 / 5))

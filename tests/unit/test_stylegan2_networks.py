@@ -66,20 +66,36 @@ def test_official_per_block_counts_and_buffers_at_1024() -> None:
 
 def test_state_dict_names_follow_the_ada_layout() -> None:
     keys = set(tiny_generator(16, c_dim=3).state_dict()) | {f"D.{k}" for k in Discriminator(16, c_dim=3, **TINY).state_dict()}
-    for expected in ("mapping.w_avg", "mapping.embed.weight", "mapping.fc1.bias", "synthesis.b4.const",
-                     "synthesis.b8.conv0.weight", "synthesis.b8.conv0.affine.bias", "synthesis.b8.conv1.noise_strength",
-                     "synthesis.b16.conv1.noise_const", "synthesis.b16.torgb.weight",
-                     "D.b16.fromrgb.weight", "D.b8.skip.weight", "D.b4.conv.weight", "D.b4.fc.weight", "D.b4.out.weight",
-                     "D.mapping.fc7.weight"):
+    for expected in (
+        "mapping.w_avg",
+        "mapping.embed.weight",
+        "mapping.fc1.bias",
+        "synthesis.b4.const",
+        "synthesis.b8.conv0.weight",
+        "synthesis.b8.conv0.affine.bias",
+        "synthesis.b8.conv1.noise_strength",
+        "synthesis.b16.conv1.noise_const",
+        "synthesis.b16.torgb.weight",
+        "D.b16.fromrgb.weight",
+        "D.b8.skip.weight",
+        "D.b4.conv.weight",
+        "D.b4.fc.weight",
+        "D.b4.out.weight",
+        "D.mapping.fc7.weight",
+    ):
         assert expected in keys, expected
 
 
 def test_resample_filters_are_persistent_2d_buffers_where_the_official_layers_have_them() -> None:
     G, D = tiny_generator(16), Discriminator(16, **TINY)
     expected_g = {"synthesis.b4.resample_filter", "synthesis.b4.conv1.resample_filter"} | {
-        f"synthesis.b{r}.{layer}resample_filter" for r in (8, 16) for layer in ("", "conv0.", "conv1.")}
-    expected_d = {f"b16.{layer}resample_filter" for layer in ("", "fromrgb.", "conv0.", "conv1.", "skip.")} | {
-        f"b8.{layer}resample_filter" for layer in ("", "conv0.", "conv1.", "skip.")} | {"b4.conv.resample_filter"}
+        f"synthesis.b{r}.{layer}resample_filter" for r in (8, 16) for layer in ("", "conv0.", "conv1.")
+    }
+    expected_d = (
+        {f"b16.{layer}resample_filter" for layer in ("", "fromrgb.", "conv0.", "conv1.", "skip.")}
+        | {f"b8.{layer}resample_filter" for layer in ("", "conv0.", "conv1.", "skip.")}
+        | {"b4.conv.resample_filter"}
+    )
     taps = torch.tensor([1.0, 3.0, 3.0, 1.0])
     official = torch.outer(taps, taps) / 64  # setup_filter([1, 3, 3, 1]): outer product over its sum
     for network, expected in ((G, expected_g), (D, expected_d)):

@@ -184,27 +184,58 @@ def test_a_training_step_through_every_phase_changes_g_d_and_g_ema() -> None:
 # Stand-ins for the module sources a real pickle carries (read as text, never run).
 G_SRC = "class SynthesisInput: pass\nclass SynthesisLayer: pass\nopen('EXECUTED', 'w')\n"  # training/networks_stylegan3.py
 D_SRC = "class DiscriminatorBlock: pass\n# fused_modconv_default\n"  # training/networks_stylegan2.py
-G_KWARGS = {"z_dim": 16, "w_dim": 16, "c_dim": 0, "img_resolution": 16, "img_channels": 3, "mapping_kwargs": {"num_layers": 2},
-            "channel_base": 512, "channel_max": 32, "num_layers": 4, "magnitude_ema_beta": 0.5 ** (32 / 20000),
-            "conv_kernel": 1, "use_radial_filters": True}
-D_KWARGS = {"c_dim": 0, "img_resolution": 16, "img_channels": 3, "channel_base": 256, "channel_max": 16, "block_kwargs": {},
-            "mapping_kwargs": {}, "epilogue_kwargs": {"mbstd_group_size": 4}}
+G_KWARGS = {
+    "z_dim": 16,
+    "w_dim": 16,
+    "c_dim": 0,
+    "img_resolution": 16,
+    "img_channels": 3,
+    "mapping_kwargs": {"num_layers": 2},
+    "channel_base": 512,
+    "channel_max": 32,
+    "num_layers": 4,
+    "magnitude_ema_beta": 0.5 ** (32 / 20000),
+    "conv_kernel": 1,
+    "use_radial_filters": True,
+}
+D_KWARGS = {
+    "c_dim": 0,
+    "img_resolution": 16,
+    "img_channels": 3,
+    "channel_base": 256,
+    "channel_max": 16,
+    "block_kwargs": {},
+    "mapping_kwargs": {},
+    "epilogue_kwargs": {"mbstd_group_size": 4},
+}
 
 
 @pytest.fixture(scope="module")
 def official_file(tmp_path_factory):
     torch.manual_seed(1)
-    reference = StyleGAN3Module(16, cfg="stylegan3-r", z_dim=16, w_dim=16, channel_base=256, channel_max=16,
-                                synthesis={"num_layers": 4}, magnitude_ema_beta=0.5 ** (32 / 20000), aug="noaug").eval()
+    reference = StyleGAN3Module(
+        16,
+        cfg="stylegan3-r",
+        z_dim=16,
+        w_dim=16,
+        channel_base=256,
+        channel_max=16,
+        synthesis={"num_layers": 4},
+        magnitude_ema_beta=0.5 ** (32 / 20000),
+        aug="noaug",
+    ).eval()
     with torch.no_grad():  # trained-looking averages where a fresh network has constants
         for net in (reference.G, reference.G_ema):
             net.mapping.w_avg.normal_()
             for layer in net.synthesis.layers():
                 layer.magnitude_ema.fill_(0.7)
-    data = {"G": persistent_module(reference.G, "Generator", G_SRC, G_KWARGS),
-            "G_ema": persistent_module(reference.G_ema, "Generator", G_SRC, G_KWARGS),
-            "D": persistent_module(reference.D, "Discriminator", D_SRC, D_KWARGS),
-            "augment_pipe": None, "training_set_kwargs": easy({"path": "~/datasets/afhqv2-16x16.zip", "resolution": 16})}
+    data = {
+        "G": persistent_module(reference.G, "Generator", G_SRC, G_KWARGS),
+        "G_ema": persistent_module(reference.G_ema, "Generator", G_SRC, G_KWARGS),
+        "D": persistent_module(reference.D, "Discriminator", D_SRC, D_KWARGS),
+        "augment_pipe": None,
+        "training_set_kwargs": easy({"path": "~/datasets/afhqv2-16x16.zip", "resolution": 16}),
+    }
     return reference, write_pickle(tmp_path_factory.mktemp("official") / "stylegan3-r-afhqv2-16x16.pkl", data)
 
 
@@ -213,8 +244,13 @@ def test_stylegan3_pickles_load_key_for_key_with_the_files_settings(official_fil
     imported = read_official(path)
     hp = imported.hyper_parameters
     assert imported.family == "stylegan3" and imported.source_format == "nvlabs-pytorch-stylegan3 (stylegan3-r)"
-    assert (hp["cfg"], hp["channel_base"], hp["channel_max"], hp["synthesis"]["channel_base"], hp["synthesis"]["num_layers"]) == \
-        ("stylegan3-r", 256, 16, 512, 4)
+    assert (hp["cfg"], hp["channel_base"], hp["channel_max"], hp["synthesis"]["channel_base"], hp["synthesis"]["num_layers"]) == (
+        "stylegan3-r",
+        256,
+        16,
+        512,
+        4,
+    )
     module = module_from_imported(imported, path)
     for name in ("G", "D", "G_ema"):
         ours, theirs = getattr(module, name).state_dict(), getattr(reference, name).state_dict()
@@ -251,8 +287,20 @@ def test_eval_measures_a_stylegan3_pickle(official_file, tmp_path):
 
     _, path = official_file
     weights, digest = write_inception_weights(tmp_path)
-    run_cli_in_process("eval", f"ckpt={path}", f"++weights.inception={weights}", f"++weights_sha256.inception={digest}",
-                       f"cache_dir={tmp_path / 'cache'}", "batch_size=8", "num_workers=0", "sample_block=8", "metrics=[fid8]",
-                       "data=shapes", "data.resolution=16", f"output={tmp_path / 'm.jsonl'}", cwd=tmp_path)
+    run_cli_in_process(
+        "eval",
+        f"ckpt={path}",
+        f"++weights.inception={weights}",
+        f"++weights_sha256.inception={digest}",
+        f"cache_dir={tmp_path / 'cache'}",
+        "batch_size=8",
+        "num_workers=0",
+        "sample_block=8",
+        "metrics=[fid8]",
+        "data=shapes",
+        "data.resolution=16",
+        f"output={tmp_path / 'm.jsonl'}",
+        cwd=tmp_path,
+    )
     line = json.loads((tmp_path / "m.jsonl").read_text().splitlines()[0])
     assert line["metric"] == "fid8" and math.isfinite(line["value"]) and line["family"] == "stylegan3"

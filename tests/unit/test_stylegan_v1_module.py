@@ -28,8 +28,9 @@ def compose_train(overrides: list[str]):
 
 def tiny_module(**kwargs) -> StyleGANModule:
     torch.manual_seed(0)
-    module = StyleGANModule(resolution=16, generator=TINY, discriminator={"fmap_base": 64, "fmap_max": 16},
-                            schedule={"minibatch_base": 8, "lod_initial_resolution": 4}, **kwargs)
+    module = StyleGANModule(
+        resolution=16, generator=TINY, discriminator={"fmap_base": 64, "fmap_max": 16}, schedule={"minibatch_base": 8, "lod_initial_resolution": 4}, **kwargs
+    )
     module.configure_run(total_kimg=1, batch_size=8, identity={})
     return module
 

@@ -244,8 +244,7 @@ def test_growing_keeps_the_stem_and_trains_only_the_head() -> None:
     assert first_head.in_sampling_rate == last.out_sampling_rate and first_head.in_channels == last.out_channels
 
     outputs: dict[str, list[torch.Tensor]] = {name: [] for name in kept}
-    hooks = [getattr(g.synthesis, name).register_forward_hook(lambda m, i, o, name=name: outputs[name].append(o))
-             for g in (stem, grown) for name in kept]
+    hooks = [getattr(g.synthesis, name).register_forward_hook(lambda m, i, o, name=name: outputs[name].append(o)) for g in (stem, grown) for name in kept]
     z, c = torch.randn(2, 16), torch.eye(3)[[0, 2]]
     with torch.no_grad():
         stem(z, c)
@@ -290,8 +289,7 @@ def test_grow_from_state_dict_equals_growing_the_module() -> None:
         for p in previous.parameters():
             p.add_(torch.randn_like(p) * 0.1)
     from_module = grow_generator(previous, head_layers=4, generator=torch.Generator().manual_seed(1))
-    from_state = grow_from_state_dict(previous.state_dict(), 64, stem_resolution=16, head_layers=4,
-                                      generator=torch.Generator().manual_seed(1), **kwargs)
+    from_state = grow_from_state_dict(previous.state_dict(), 64, stem_resolution=16, head_layers=4, generator=torch.Generator().manual_seed(1), **kwargs)
     assert from_state.synthesis.layer_names == from_module.synthesis.layer_names
     assert all(torch.equal(v, from_state.state_dict()[k]) for k, v in from_module.state_dict().items())
     trainable = {n for n, p in from_module.named_parameters() if p.requires_grad}

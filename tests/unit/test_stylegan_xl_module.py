@@ -54,8 +54,9 @@ def attach_optimizers(module: StyleGANXLModule) -> dict[str, torch.optim.Optimiz
     return dict(zip(module.optimizer_names, optimizers, strict=True))
 
 
-def run_phase(module: StyleGANXLModule, optimizers: dict[str, torch.optim.Optimizer], phase: Phase,
-              data: dict[str, torch.Tensor]) -> dict[str, torch.Tensor | None]:
+def run_phase(
+    module: StyleGANXLModule, optimizers: dict[str, torch.optim.Optimizer], phase: Phase, data: dict[str, torch.Tensor]
+) -> dict[str, torch.Tensor | None]:
     """One phase's backward as training_step runs it (toggled optimizer); the gradients it left, by name."""
     optimizer = optimizers[phase.optimizer]
     module.toggle_optimizer(optimizer)
@@ -185,8 +186,7 @@ def test_each_phase_trains_exactly_its_parameters_and_the_feature_networks_get_n
     grads = run_phase(module, optimizers, phases["G_main"], data)
     with_grad = {n for n, g in grads.items() if g is not None}
     assert with_grad == g_params  # every G parameter; nothing of D, nothing frozen
-    assert all(grads[n].abs().sum() > 0 for n in with_grad if not n.endswith("embed.weight")), [
-        n for n in with_grad if grads[n].abs().sum() == 0]
+    assert all(grads[n].abs().sum() > 0 for n in with_grad if not n.endswith("embed.weight")), [n for n in with_grad if grads[n].abs().sum() == 0]
     # the class embedding learns only the rows of the labels seen
     embed_grad = grads["G.mapping.embed.weight"]
     assert embed_grad[:2].abs().sum(dim=1).gt(0).all() and embed_grad[2:].abs().sum() == 0
@@ -312,8 +312,7 @@ def test_a_super_resolution_step_trains_only_the_head_and_the_mini_discs(tmp_pat
 
     module.training_step(data, 0)
     after = module.G.state_dict()
-    changed_stem = [key for key, value in g_before.items()
-                    if not f"G.{key}".startswith(heads) and not torch.equal(after[key], value)]
+    changed_stem = [key for key, value in g_before.items() if not f"G.{key}".startswith(heads) and not torch.equal(after[key], value)]
     # Only the mapping's w average moves (the D phase's G pass updates it, as the official loss does
     # for the frozen stem mapping): no parameter and no other buffer of the mapping or kept layers.
     assert changed_stem == ["mapping.w_avg"]

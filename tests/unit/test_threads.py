@@ -14,8 +14,14 @@ from gan_zoo.errors import ConfigError
 from gan_zoo.training import threads as threads_module
 from gan_zoo.training.threads import apply_threads, choose_threads, local_ranks, parallel_jobs, threads_per_process
 
-TINY = ["experiment=smoke/pggan", "data.resolution=8", "total_kimg=0.032", "callbacks.samples.every_kimg=null",
-        "callbacks.checkpoint.every_kimg=null", "logger=none"]
+TINY = [
+    "experiment=smoke/pggan",
+    "data.resolution=8",
+    "total_kimg=0.032",
+    "callbacks.samples.every_kimg=null",
+    "callbacks.checkpoint.every_kimg=null",
+    "logger=none",
+]
 
 
 def test_cores_are_shared_evenly_with_at_least_one_thread_each():

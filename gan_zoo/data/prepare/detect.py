@@ -11,8 +11,9 @@ from gan_zoo.data.prepare.lsun_lmdb import LmdbSource, is_lmdb_folder
 from gan_zoo.data.prepare.mnist import IMAGES_MAGIC, LABELS_MAGIC, MnistSource, idx_magic
 from gan_zoo.data.prepare.source import PrepareSource
 
-FORMATS = ("the CIFAR-10 python tarball (cifar-10-python.tar.gz), MNIST idx files (train-images-idx3-ubyte.gz), "
-           "an LSUN *_lmdb folder, or a folder or zip of images")
+FORMATS = (
+    "the CIFAR-10 python tarball (cifar-10-python.tar.gz), MNIST idx files (train-images-idx3-ubyte.gz), an LSUN *_lmdb folder, or a folder or zip of images"
+)
 
 
 def _is_cifar10_tarball(path: Path) -> bool:

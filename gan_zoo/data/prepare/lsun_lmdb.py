@@ -25,7 +25,7 @@ def _open_env(path: Path) -> Any:
     try:
         import lmdb
     except ImportError as error:
-        raise DataError(f"{path} is an LMDB database (LSUN); reading it needs the lmdb package: pip install \"gan-zoo[lmdb]\"") from error
+        raise DataError(f'{path} is an LMDB database (LSUN); reading it needs the lmdb package: pip install "gan-zoo[lmdb]"') from error
     try:
         return lmdb.open(str(path), readonly=True, lock=False, readahead=False, max_readers=1)
     except lmdb.Error as error:

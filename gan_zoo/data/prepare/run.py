@@ -132,7 +132,6 @@ def _write(record: Record, outcome: Outcome, writer: AtomicZipWriter, result: Pr
         result.size = outcome.size
     elif outcome.size != result.size:
         raise DataError(
-            f"{record.where} is {width}x{height} but the images before it are {result.size[0]}x{result.size[1]}; "
-            "pass resolution=N so every image gets one size"
+            f"{record.where} is {width}x{height} but the images before it are {result.size[0]}x{result.size[1]}; pass resolution=N so every image gets one size"
         )
     writer.add(outcome.png, record.label)

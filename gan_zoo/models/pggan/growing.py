@@ -59,9 +59,7 @@ class ProgressiveGrowing:
         return self.schedule.at(self.schedule.evaluation_nimg(step, cur, int(self.schedule_nimg))).minibatch
 
     def plan_batches(self) -> tuple[int, int, int]:
-        minibatch, steps = self.schedule.constant_stretch(
-            int(self.step_count), int(self.cur_nimg), int(self.schedule_nimg), self.total_nimg
-        )
+        minibatch, steps = self.schedule.constant_stretch(int(self.step_count), int(self.cur_nimg), int(self.schedule_nimg), self.total_nimg)
         return int(self.cur_nimg), self._per_rank(minibatch), steps
 
     def before_step(self, batch: dict[str, Tensor]) -> None:
@@ -74,16 +72,13 @@ class ProgressiveGrowing:
         for optimizer in self._optimizer_list():
             for group in optimizer.param_groups:
                 group["lr"] = state.lr
-            new_lod = previous is None or (
-                math.floor(state.lod) != math.floor(previous.lod) or math.ceil(state.lod) != math.ceil(previous.lod)
-            )
+            new_lod = previous is None or (math.floor(state.lod) != math.floor(previous.lod) or math.ceil(state.lod) != math.ceil(previous.lod))
             if self.reset_optimizer_for_new_lod and new_lod:
                 optimizer.optimizer.state.clear()
         expected = self._per_rank(state.minibatch)
         if batch["image"].shape[0] != expected:
             raise RuntimeError(
-                f"{self.family} expected a per-rank batch of {expected} images at kimg "
-                f"{int(self.cur_nimg) / 1000:.1f}, got {batch['image'].shape[0]}"
+                f"{self.family} expected a per-rank batch of {expected} images at kimg {int(self.cur_nimg) / 1000:.1f}, got {batch['image'].shape[0]}"
             )
 
     def progress_description(self) -> str:

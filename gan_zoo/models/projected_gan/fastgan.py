@@ -130,9 +130,7 @@ class FastGANGenerator(nn.Module):
         if c_dim < 0 or c_dim > num_classes:
             raise ValueError(f"c_dim must be from 0 to num_classes={num_classes}, got {c_dim}")
         self.z_dim, self.c_dim, self.img_resolution, self.img_channels = z_dim, c_dim, img_resolution, img_channels
-        self.synthesis = FastGANSynthesis(
-            z_dim, ngf, img_resolution, img_channels, lite=lite, cond=c_dim > 0, num_classes=num_classes
-        )
+        self.synthesis = FastGANSynthesis(z_dim, ngf, img_resolution, img_channels, lite=lite, cond=c_dim > 0, num_classes=num_classes)
 
     def forward(
         self,

@@ -80,8 +80,9 @@ class ProjectedGANModule(GANModule):
         if generator not in GENERATORS:
             raise ConfigError(f"model.generator={generator} is not a Projected GAN generator; choose one of {', '.join(GENERATORS)}")
         if pretrained_backbones is None:
-            raise ConfigError("model.pretrained_backbones must be set: true loads the ImageNet EfficientNet-lite0 "
-                              "(the paper), false uses a random frozen one (tests only)")
+            raise ConfigError(
+                "model.pretrained_backbones must be set: true loads the ImageNet EfficientNet-lite0 (the paper), false uses a random frozen one (tests only)"
+            )
         if conditional and num_classes < 1:
             raise ConfigError(f"model.conditional=true needs a labelled data set, but data.num_classes is {num_classes}")
         if num_channels != 3:
@@ -90,8 +91,7 @@ class ProjectedGANModule(GANModule):
         self.generator_kind = generator
         if generator == "stylegan2":
             synthesis = {"channel_base": channel_base, "channel_max": channel_max, "num_fp16_res": num_fp16_res, "conv_clamp": conv_clamp}
-            self.G = StyleGAN2Generator(resolution, num_channels, self.c_dim, z_dim or 64, w_dim,
-                                        mapping={"num_layers": mapping_layers}, synthesis=synthesis)
+            self.G = StyleGAN2Generator(resolution, num_channels, self.c_dim, z_dim or 64, w_dim, mapping={"num_layers": mapping_layers}, synthesis=synthesis)
         else:
             self.G = FastGANGenerator(z_dim or 256, ngf, resolution, num_channels, lite=generator == "fastgan_lite", c_dim=self.c_dim)
         self.D = projected_gan_discriminator(

@@ -107,7 +107,9 @@ def run(cfg: DictConfig, module: Any, ckpt: Path, device: torch.device) -> list[
             for name, image in zip(names[path][start : start + len(chunk)], images, strict=True):
                 out.png(name, image)
     if without_instances:
-        print(f"gan-zoo generate: {without_instances} label map(s) without an instance map beside them; "
-              "label boundaries stand in for instance edges", file=sys.stderr)
+        print(
+            f"gan-zoo generate: {without_instances} label map(s) without an instance map beside them; label boundaries stand in for instance edges",
+            file=sys.stderr,
+        )
     print(f"gan-zoo generate: wrote {len(out.written)} files to {out.path}")
     return out.written

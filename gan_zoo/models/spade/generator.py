@@ -68,7 +68,8 @@ class SPADEGenerator(nn.Module):
     def forward(self, seg: Tensor, z: Tensor | None = None) -> Tensor:
         """seg: [N, semantic_nc, H, W] at the image size; z: [N, z_dim] (VAE models; None: drawn N(0, 1))."""
         assert seg.shape[1:] == (self.semantic_nc, *self.image_size), (
-            f"semantic input {list(seg.shape)} is not [N, {self.semantic_nc}, {self.image_size[0]}, {self.image_size[1]}]")
+            f"semantic input {list(seg.shape)} is not [N, {self.semantic_nc}, {self.image_size[0]}, {self.image_size[1]}]"
+        )
         if self.use_vae:
             if z is None:
                 z = torch.randn(seg.shape[0], self.z_dim, device=seg.device)

@@ -102,8 +102,20 @@ class SPADEModule(GANModule):
         self.label_shift, self.dontcare_values = label_shift, tuple(dontcare_values)
         self.aspect_ratio = aspect_ratio
         semantic_nc = self.num_labels + (1 if use_instance else 0)
-        self.G = SPADEGenerator(semantic_nc, resolution, aspect_ratio, ngf, num_upsampling_layers, use_vae, z_dim, num_channels,
-                                spectral, param_free_norm, spade_hidden, spade_kernel)
+        self.G = SPADEGenerator(
+            semantic_nc,
+            resolution,
+            aspect_ratio,
+            ngf,
+            num_upsampling_layers,
+            use_vae,
+            z_dim,
+            num_channels,
+            spectral,
+            param_free_norm,
+            spade_hidden,
+            spade_kernel,
+        )
         init_weights(self.G, init_gain)
         self.D = MultiscaleDiscriminator(semantic_nc + num_channels, num_D, ndf, n_layers_D, spectral)
         init_weights(self.D, init_gain)
@@ -149,8 +161,9 @@ class SPADEModule(GANModule):
             raise ConfigError(f"the data set has {data_labels} labels but model.label_nc is {self.label_nc}; set both from data.label_nc")
         data_aspect = getattr(dataset, "aspect_ratio", 1.0)
         if dataset is not None and abs(data_aspect - self.aspect_ratio) > 1e-6:
-            raise ConfigError(f"the data set's images have aspect ratio {data_aspect} but model.aspect_ratio is {self.aspect_ratio}; "
-                              "set both from data.aspect_ratio")
+            raise ConfigError(
+                f"the data set's images have aspect ratio {data_aspect} but model.aspect_ratio is {self.aspect_ratio}; set both from data.aspect_ratio"
+            )
 
     def _resolve_epoch_length(self) -> None:
         """lr_schedule epoch: N from the data set unless given; fails at set-up, not at the first decay."""
@@ -283,8 +296,7 @@ class SPADEModule(GANModule):
         items = [dataset[i % len(dataset)] for i in indices]
         return {key: torch.stack([item[key] for item in items]) for key in items[0]}
 
-    def sample(self, seeds: list[int], segmap: Tensor | None = None, instance: Tensor | None = None, style: Tensor | None = None,
-               **kwargs: Any) -> Tensor:
+    def sample(self, seeds: list[int], segmap: Tensor | None = None, instance: Tensor | None = None, style: Tensor | None = None, **kwargs: Any) -> Tensor:
         """uint8 images per seed. Without label maps, seed s renders the training set's item s; seeds
         draw z of VAE models (NVlabs-style per-seed latents) and do nothing for the others."""
         if segmap is None:
@@ -313,10 +325,12 @@ def _check_lr_schedule(schedule: str, niter: int, niter_decay: int, niter_kimg: 
     if schedule not in LR_SCHEDULES:
         raise ConfigError(f"model.lr_schedule={schedule!r} is not one of {', '.join(LR_SCHEDULES)}")
     if schedule == "epoch" and (niter_kimg or niter_decay_kimg):
-        raise ConfigError("model.niter_kimg / niter_decay_kimg belong to lr_schedule=kimg_linear; "
-                          "with lr_schedule=epoch set model.niter / niter_decay (epochs)")
+        raise ConfigError(
+            "model.niter_kimg / niter_decay_kimg belong to lr_schedule=kimg_linear; with lr_schedule=epoch set model.niter / niter_decay (epochs)"
+        )
     if schedule == "kimg_linear" and (niter or niter_decay):
-        raise ConfigError("model.niter / niter_decay (epochs) belong to lr_schedule=epoch; "
-                          "with lr_schedule=kimg_linear set model.niter_kimg / niter_decay_kimg")
+        raise ConfigError(
+            "model.niter / niter_decay (epochs) belong to lr_schedule=epoch; with lr_schedule=kimg_linear set model.niter_kimg / niter_decay_kimg"
+        )
     if min(niter, niter_decay, niter_kimg, niter_decay_kimg) < 0:
         raise ConfigError("model.niter, niter_decay, niter_kimg and niter_decay_kimg must not be negative")

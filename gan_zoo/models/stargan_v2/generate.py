@@ -92,8 +92,11 @@ def reference_domains(files: list[Path], cfg: DictConfig, names: list[str] | Non
     if cfg.get("domain") is not None:
         return torch.full((len(files),), domain_index(cfg.domain, names, num_domains))
     if not names and (names := folder_domains(files, num_domains)) is not None:
-        print(f"gan-zoo generate: the model has no domain names; the reference folders {', '.join(names)} are domains "
-              f"0..{num_domains - 1} in sorted order, as the official sample mode numbers them", file=sys.stderr)
+        print(
+            f"gan-zoo generate: the model has no domain names; the reference folders {', '.join(names)} are domains "
+            f"0..{num_domains - 1} in sorted order, as the official sample mode numbers them",
+            file=sys.stderr,
+        )
     if not names or any(f.parent.name not in names for f in files):
         unnamed = "" if names else f" (this model has no domain names: give {num_domains} folders, or +overrides.domain_names=[...] with an official file)"
         raise ConfigError(

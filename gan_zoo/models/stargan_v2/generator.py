@@ -72,8 +72,9 @@ class Generator(nn.Module):
         masks: tuple[Tensor, Tensor] | None = None,  # face masks [N, 1, h, w] (w_hpf > 0 only); None: no skip path
     ) -> Tensor:
         if x.shape[-1] != self.img_size or s.shape != (x.shape[0], self.style_dim):
-            raise ValueError(f"G expects images [N, C, {self.img_size}, {self.img_size}] and styles [N, {self.style_dim}], "
-                             f"got {list(x.shape)} and {list(s.shape)}")
+            raise ValueError(
+                f"G expects images [N, C, {self.img_size}, {self.img_size}] and styles [N, {self.style_dim}], got {list(x.shape)} and {list(s.shape)}"
+            )
         if masks is not None and self.w_hpf <= 0:
             raise ValueError("face masks were given to a generator built with w_hpf=0, which has no high-pass skip path")
         x = self.from_rgb(x)

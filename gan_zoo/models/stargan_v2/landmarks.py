@@ -22,10 +22,12 @@ from gan_zoo.models.stargan_v2.fan import FAN, NUM_LANDMARKS
 
 FaceMasker = Callable[[Tensor], tuple[Tensor, Tensor]]  # images [N, 3, H, W] in [-1, 1] -> two masks [N, 1, h, w]
 
-_HOW_TO_GET = ("expected: the official wing.ckpt of the StarGAN v2 release, which the official repository's "
-               "`bash download.sh wing` saves as expr/checkpoints/wing.ckpt; put it there (the CelebA-HQ preset "
-               "looks in ${paths.data_dir}/wing.ckpt) or point model.fan_path= at it; or train without the face "
-               "skip path with model.w_hpf=0")
+_HOW_TO_GET = (
+    "expected: the official wing.ckpt of the StarGAN v2 release, which the official repository's "
+    "`bash download.sh wing` saves as expr/checkpoints/wing.ckpt; put it there (the CelebA-HQ preset "
+    "looks in ${paths.data_dir}/wing.ckpt) or point model.fan_path= at it; or train without the face "
+    "skip path with model.w_hpf=0"
+)
 
 MASK_SIZE = 256  # the FAN sees, and the masks come out at, 256 px whatever the image size
 
@@ -66,8 +68,8 @@ def masks_from_heatmaps(heatmaps: Tensor) -> tuple[Tensor, Tensor]:
     scale = heatmaps.shape[2] // MASK_SIZE  # the group offsets scale with the size; the eye offsets do not
     for first, end, shift, power in GROUPS.values():
         x[:, first:end] = roll_up(x[:, first:end], shift * scale) ** power
-    eyes = x[:, EYES[0]:EYES[1]]
-    x[:, EYES[0]:EYES[1]] = roll_up(eyes, -8) ** 3 + roll_up(eyes, -24)
+    eyes = x[:, EYES[0] : EYES[1]]
+    x[:, EYES[0] : EYES[1]] = roll_up(eyes, -8) ** 3 + roll_up(eyes, -24)
     x[:, list(DROPPED)] = 0
     keep_second = torch.ones(NUM_LANDMARKS, dtype=x.dtype, device=x.device)
     for first, end in NOT_IN_SECOND:
@@ -114,7 +116,7 @@ def fan_state_dict(stored: Any, file: Path) -> dict[str, Tensor]:
             weights = stored.get(key)
             if isinstance(weights, dict):
                 if weights and all(str(k).startswith("module.") for k in weights):
-                    return {k[len("module."):]: v for k, v in weights.items()}
+                    return {k[len("module.") :]: v for k, v in weights.items()}
                 return weights
         if all(isinstance(v, Tensor) for v in stored.values()):
             return stored
@@ -126,8 +128,9 @@ def load_fan(file: Path) -> FAN:
     try:
         stored = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as error:  # a pickle with objects, a truncated download, not a torch file at all
-        raise ConfigError(f"model.fan_path={file} cannot be read as FAN weights ({type(error).__name__}: "
-                          f"{str(error).splitlines()[0] if str(error) else ''}); {_HOW_TO_GET}") from error
+        raise ConfigError(
+            f"model.fan_path={file} cannot be read as FAN weights ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}); {_HOW_TO_GET}"
+        ) from error
     weights = fan_state_dict(stored, file)
     fan = FAN()
     expected = fan.state_dict()
@@ -137,8 +140,10 @@ def load_fan(file: Path) -> FAN:
     required = [k for k in expected if not k.endswith("num_batches_tracked")]
     missing = [k for k in required if k not in weights]
     if missing:
-        raise ConfigError(f"model.fan_path={file} is not the StarGAN v2 FAN: {len(missing)} of its {len(required)} "
-                          f"tensors are missing (first: {', '.join(missing[:3])}); {_HOW_TO_GET}")
+        raise ConfigError(
+            f"model.fan_path={file} is not the StarGAN v2 FAN: {len(missing)} of its {len(required)} "
+            f"tensors are missing (first: {', '.join(missing[:3])}); {_HOW_TO_GET}"
+        )
     wrong = [f"{k} {list(weights[k].shape)} != {list(v.shape)}" for k, v in expected.items() if k in weights and weights[k].shape != v.shape]
     if wrong:
         raise ConfigError(f"model.fan_path={file} has FAN weights of other shapes ({'; '.join(wrong[:3])}); {_HOW_TO_GET}")
@@ -149,8 +154,10 @@ def load_fan(file: Path) -> FAN:
 def load_face_masker(path: str | None, device: torch.device) -> FaceMasker:
     """The face masks of the FAN stored at `path`, or a ConfigError saying what is missing."""
     if path in (None, ""):
-        raise ConfigError(f"model.w_hpf > 0 needs the frozen FAN landmark network: set model.fan_path=/path/to/wing.ckpt, or "
-                          f"+overrides.fan_path=/path/to/wing.ckpt with an official checkpoint file ({_HOW_TO_GET})")
+        raise ConfigError(
+            f"model.w_hpf > 0 needs the frozen FAN landmark network: set model.fan_path=/path/to/wing.ckpt, or "
+            f"+overrides.fan_path=/path/to/wing.ckpt with an official checkpoint file ({_HOW_TO_GET})"
+        )
     file = Path(path).expanduser()
     if not file.is_file():
         raise ConfigError(f"model.fan_path={file} does not exist; {_HOW_TO_GET}")

@@ -310,4 +310,3 @@ class StarGANv2Module(GANModule):
         if domains is None:
             domains = torch.randint(self.num_domains, (n,), generator=generator)
         return self.translate(batch["image"], self.latent_styles(z, domains))
-

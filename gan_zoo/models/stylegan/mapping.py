@@ -38,9 +38,7 @@ class MappingNetwork(nn.Module):
         # The official LabelConcat: a plain N(0, 1) embedding [c_dim, z_dim], no equalized lr.
         self.embed = nn.Parameter(torch.randn(c_dim, z_dim)) if c_dim else None
         features = [z_dim * (2 if c_dim else 1)] + [hidden_features] * (num_layers - 1) + [w_dim]
-        self.fcs = nn.ModuleList(
-            EqualizedLinear(features[i], features[i + 1], gain=math.sqrt(2), lr_mul=lr_mul) for i in range(num_layers)
-        )
+        self.fcs = nn.ModuleList(EqualizedLinear(features[i], features[i + 1], gain=math.sqrt(2), lr_mul=lr_mul) for i in range(num_layers))
         self.act = nn.LeakyReLU(0.2)
         self.register_buffer("w_avg", torch.zeros(w_dim))
 

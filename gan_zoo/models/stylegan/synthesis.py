@@ -124,9 +124,7 @@ class SynthesisNetwork(nn.Module):
         self.layer_resolutions = [2 ** (2 + i // 2) for i in range(self.num_ws)]
         blur = tuple(blur_filter) if blur_filter else None
         self.blocks = nn.ModuleList([SynthesisInputBlock(nf(1), w_dim)])
-        self.blocks.extend(
-            SynthesisBlock(nf(r - 2), nf(r - 1), 2**r, w_dim, blur, use_fused(fused_scale, 2**r)) for r in range(3, log2 + 1)
-        )
+        self.blocks.extend(SynthesisBlock(nf(r - 2), nf(r - 1), 2**r, w_dim, blur, use_fused(fused_scale, 2**r)) for r in range(3, log2 + 1))
         # ToRGB is linear (gain 1): its output is the image itself.
         self.to_rgb = nn.ModuleList(EqualizedConv2d(nf(r - 1), num_channels, 1) for r in range(2, log2 + 1))
         # Level of detail rendered when none is passed; the training module keeps it current.

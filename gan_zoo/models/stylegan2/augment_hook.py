@@ -22,8 +22,7 @@ def build_augmentation(mode: str, settings: dict[str, Any] | None) -> tuple[nn.M
         return None, None
     kwargs = {k: v for k, v in (settings or {}).items() if k not in ("_target_", "mode")}
     if mode == "fixed" and not float(kwargs.get("p") or 0) > 0:
-        raise ConfigError(f"model.aug=fixed needs a constant probability model.augment.p > 0 (got {kwargs.get('p')}); "
-                          "e.g. model.augment.p=0.2")
+        raise ConfigError(f"model.aug=fixed needs a constant probability model.augment.p > 0 (got {kwargs.get('p')}); e.g. model.augment.p=0.2")
     from gan_zoo.augment import build_augment  # noqa: PLC0415 - only runs that augment need the package
 
     pipe, controller = build_augment(mode=mode, **kwargs)

@@ -40,8 +40,7 @@ class DiscriminatorBlock(nn.Module):
         if in_channels == 0:
             self.fromrgb = Conv2dLayer(img_channels, tmp_channels, 1, activation="lrelu", conv_clamp=conv_clamp)
         self.conv0 = Conv2dLayer(tmp_channels, tmp_channels, 3, activation="lrelu", conv_clamp=conv_clamp)
-        self.conv1 = Conv2dLayer(tmp_channels, out_channels, 3, activation="lrelu", down=2, conv_clamp=conv_clamp,
-                                 resample_filter=resample_filter)
+        self.conv1 = Conv2dLayer(tmp_channels, out_channels, 3, activation="lrelu", down=2, conv_clamp=conv_clamp, resample_filter=resample_filter)
         if architecture == "resnet":
             self.skip = Conv2dLayer(tmp_channels, out_channels, 1, bias=False, down=2, resample_filter=resample_filter)
         # Read only by the official 'skip' architecture (which downsamples the image); kept so that the
@@ -115,15 +114,21 @@ class Discriminator(nn.Module):
         fp16_from = fp16_resolution(resolution, num_fp16_res) if num_fp16_res > 0 else resolution * 2
         for res in self.block_resolutions:
             in_channels = channels_at(res, channel_base, channel_max) if res < resolution else 0
-            block = DiscriminatorBlock(in_channels, channels_at(res, channel_base, channel_max),
-                                       channels_at(res // 2, channel_base, channel_max), img_channels, architecture,
-                                       use_fp16=res >= fp16_from, conv_clamp=conv_clamp, resample_filter=tuple(resample_filter))
+            block = DiscriminatorBlock(
+                in_channels,
+                channels_at(res, channel_base, channel_max),
+                channels_at(res // 2, channel_base, channel_max),
+                img_channels,
+                architecture,
+                use_fp16=res >= fp16_from,
+                conv_clamp=conv_clamp,
+                resample_filter=tuple(resample_filter),
+            )
             setattr(self, f"b{res}", block)
         channels4 = channels_at(4, channel_base, channel_max)
         self.cmap_dim = 0 if c_dim == 0 else (cmap_dim or channels4)
         if c_dim:
-            self.mapping = MappingNetwork(z_dim=0, c_dim=c_dim, w_dim=self.cmap_dim, num_ws=None,
-                                          num_layers=mapping_layers, w_avg_beta=None)
+            self.mapping = MappingNetwork(z_dim=0, c_dim=c_dim, w_dim=self.cmap_dim, num_ws=None, num_layers=mapping_layers, w_avg_beta=None)
         self.b4 = DiscriminatorEpilogue(channels4, self.cmap_dim, mbstd_group_size, mbstd_num_channels, conv_clamp)
 
     def forward(self, img: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:

@@ -104,8 +104,7 @@ class StyleGAN2Module(GANModule):
         if conditional:
             self.provides_required = frozenset({"image", "label"})
 
-    def build_generator(self, resolution: int, num_channels: int, z_dim: int, w_dim: int, mapping: dict[str, Any],
-                        shared: dict[str, Any]) -> nn.Module:
+    def build_generator(self, resolution: int, num_channels: int, z_dim: int, w_dim: int, mapping: dict[str, Any], shared: dict[str, Any]) -> nn.Module:
         """G from the module's arguments (`shared`: channel_base, channel_max, num_fp16_res, conv_clamp)."""
         return Generator(resolution, num_channels, self.c_dim, z_dim, w_dim, mapping=mapping, synthesis=shared)
 
@@ -115,8 +114,9 @@ class StyleGAN2Module(GANModule):
     def configure_run(self, total_kimg: float, batch_size: int, identity: dict[str, Any], seed: int = 0) -> None:
         if self.auto_config is not None:
             if batch_size and batch_size != self.auto_config.batch_size:
-                log.info("model.auto=true: global batch %d (from resolution and auto_gpus) replaces data.batch_size=%d",
-                         self.auto_config.batch_size, batch_size)
+                log.info(
+                    "model.auto=true: global batch %d (from resolution and auto_gpus) replaces data.batch_size=%d", self.auto_config.batch_size, batch_size
+                )
             batch_size = self.auto_config.batch_size
         super().configure_run(total_kimg, batch_size, identity, seed)
 
@@ -245,8 +245,9 @@ class StyleGAN2Module(GANModule):
         noise_mode: str = "const",  # const, random or none
     ) -> Tensor:
         """G_ema images in [-1, 1]."""
-        ws = self.G_ema.mapping(z.to(self.device), self.one_hot(labels, self.c_dim), truncation_psi=truncation_psi,
-                                truncation_cutoff=truncation_cutoff, update_w_avg=False)
+        ws = self.G_ema.mapping(
+            z.to(self.device), self.one_hot(labels, self.c_dim), truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff, update_w_avg=False
+        )
         return self.G_ema.synthesis(ws, noise_mode=noise_mode)
 
     def sample(self, seeds: list[int], labels: Tensor | None = None, **kwargs: Any) -> Tensor:

@@ -51,8 +51,7 @@ class SynthesisLayer(nn.Module):
         # Persistent in every layer (up=1 too), as in the official SynthesisLayer, so state dicts match key for key.
         self.register_buffer("resample_filter", layer_fir_filter(resample_filter))
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "random", randn: Randn | None = None,
-                fused: bool = False) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str = "random", randn: Randn | None = None, fused: bool = False) -> torch.Tensor:
         styles = self.affine(w)
         x = modulated_conv2d(x, self.weight, styles, demodulate=True, up=self.up, resample_filter=self.resample_filter, fused=fused)
         if noise_mode == "random":
@@ -107,15 +106,15 @@ class SynthesisBlock(nn.Module):
         if in_channels == 0:
             self.const = nn.Parameter(torch.randn(out_channels, resolution, resolution))
         else:
-            self.conv0 = SynthesisLayer(in_channels, out_channels, w_dim, resolution, up=2, conv_clamp=conv_clamp,
-                                        resample_filter=resample_filter)
+            self.conv0 = SynthesisLayer(in_channels, out_channels, w_dim, resolution, up=2, conv_clamp=conv_clamp, resample_filter=resample_filter)
         self.conv1 = SynthesisLayer(out_channels, out_channels, w_dim, resolution, conv_clamp=conv_clamp)
         self.torgb = ToRGBLayer(out_channels, img_channels, w_dim, conv_clamp=conv_clamp)
         self.num_conv = 1 if in_channels == 0 else 2
         self.register_buffer("resample_filter", layer_fir_filter(resample_filter))  # persistent, as the official block's
 
-    def forward(self, x: torch.Tensor | None, img: torch.Tensor | None, ws: torch.Tensor, noise_mode: str = "random",
-                randn: Randn | None = None, fused: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor | None, img: torch.Tensor | None, ws: torch.Tensor, noise_mode: str = "random", randn: Randn | None = None, fused: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         with reduced_precision(self.use_fp16, ws.device):
             if self.in_channels == 0:
                 x = self.const.unsqueeze(0).repeat(ws.shape[0], 1, 1, 1)
@@ -151,8 +150,9 @@ class SynthesisNetwork(nn.Module):
         previous = 0
         for res in self.block_resolutions:
             channels = channels_at(res, channel_base, channel_max)
-            block = SynthesisBlock(previous, channels, w_dim, res, img_channels, use_fp16=res >= fp16_from,
-                                   conv_clamp=conv_clamp, resample_filter=tuple(resample_filter))
+            block = SynthesisBlock(
+                previous, channels, w_dim, res, img_channels, use_fp16=res >= fp16_from, conv_clamp=conv_clamp, resample_filter=tuple(resample_filter)
+            )
             setattr(self, f"b{res}", block)
             self.num_ws += block.num_conv
             previous = channels

@@ -41,8 +41,9 @@ LOSS_DEFAULTS = {
 SAMPLING_DEFAULTS = {"truncation_psi": 1.0, "truncation_cutoff": None}
 
 
-def synthesis_options(cfg: str, channel_base: int, channel_max: int, num_fp16_res: int, conv_clamp: float | None,
-                      overrides: dict[str, Any] | None) -> dict[str, Any]:
+def synthesis_options(
+    cfg: str, channel_base: int, channel_max: int, num_fp16_res: int, conv_clamp: float | None, overrides: dict[str, Any] | None
+) -> dict[str, Any]:
     """The SynthesisNetwork arguments train.py gives for `cfg`, then the user's `synthesis` overrides."""
     radial = cfg == "stylegan3-r"
     options = {
@@ -88,19 +89,35 @@ class StyleGAN3Module(StyleGAN2Module):
         compile: bool = False,  # torch.compile the networks in place
     ) -> None:
         if cfg not in CONFIGS:
-            raise ConfigError(f"model.cfg={cfg!r} is not a StyleGAN3 configuration; choose one of {', '.join(CONFIGS)} "
-                              "(StyleGAN2 itself is model=stylegan2)")
+            raise ConfigError(f"model.cfg={cfg!r} is not a StyleGAN3 configuration; choose one of {', '.join(CONFIGS)} (StyleGAN2 itself is model=stylegan2)")
         loss_config = {**LOSS_DEFAULTS, **(loss or {})}
         if loss_config["blur_init_sigma"] is None:
             loss_config["blur_init_sigma"] = 10.0 if cfg == "stylegan3-r" else 0.0
         # build_generator reads these: it runs inside StyleGAN2Module.__init__.
         self._synthesis_options = synthesis_options(cfg, channel_base, channel_max, num_fp16_res, conv_clamp, synthesis)
         super().__init__(
-            resolution, num_channels=num_channels, num_classes=num_classes, conditional=conditional, z_dim=z_dim,
-            w_dim=w_dim, channel_base=channel_base, channel_max=channel_max, num_fp16_res=num_fp16_res,
-            conv_clamp=conv_clamp, mapping=mapping, discriminator=discriminator, loss=loss_config,
-            G_reg_interval=G_reg_interval, D_reg_interval=D_reg_interval, lr=D_lr, betas=betas, eps=eps,
-            ema={"half_life_kimg": None, "rampup": 0.05, **(ema or {})}, aug=aug, augment=augment, sampling=sampling,
+            resolution,
+            num_channels=num_channels,
+            num_classes=num_classes,
+            conditional=conditional,
+            z_dim=z_dim,
+            w_dim=w_dim,
+            channel_base=channel_base,
+            channel_max=channel_max,
+            num_fp16_res=num_fp16_res,
+            conv_clamp=conv_clamp,
+            mapping=mapping,
+            discriminator=discriminator,
+            loss=loss_config,
+            G_reg_interval=G_reg_interval,
+            D_reg_interval=D_reg_interval,
+            lr=D_lr,
+            betas=betas,
+            eps=eps,
+            ema={"half_life_kimg": None, "rampup": 0.05, **(ema or {})},
+            aug=aug,
+            augment=augment,
+            sampling=sampling,
             compile=compile,
         )
         self.cfg = cfg
@@ -110,10 +127,8 @@ class StyleGAN3Module(StyleGAN2Module):
         if magnitude_ema_beta is not None:
             self.G.set_magnitude_ema_beta(magnitude_ema_beta)
 
-    def build_generator(self, resolution: int, num_channels: int, z_dim: int, w_dim: int, mapping: dict[str, Any],
-                        shared: dict[str, Any]) -> nn.Module:
-        return StyleGAN3Generator(resolution, num_channels, self.c_dim, z_dim, w_dim, mapping=mapping,
-                                  synthesis=self._synthesis_options)
+    def build_generator(self, resolution: int, num_channels: int, z_dim: int, w_dim: int, mapping: dict[str, Any], shared: dict[str, Any]) -> nn.Module:
+        return StyleGAN3Generator(resolution, num_channels, self.c_dim, z_dim, w_dim, mapping=mapping, synthesis=self._synthesis_options)
 
     def configure_run(self, total_kimg: float, batch_size: int, identity: dict[str, Any], seed: int = 0) -> None:
         super().configure_run(total_kimg, batch_size, identity, seed)

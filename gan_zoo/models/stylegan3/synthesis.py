@@ -34,8 +34,16 @@ class LayerSpecs:
     channels: np.ndarray  # output channels
 
 
-def finish_specs(cutoffs: np.ndarray, stopbands: np.ndarray, sampling_rates: np.ndarray, img_resolution: int,
-                 margin_size: int, channel_base: int, channel_max: int, img_channels: int) -> LayerSpecs:
+def finish_specs(
+    cutoffs: np.ndarray,
+    stopbands: np.ndarray,
+    sampling_rates: np.ndarray,
+    img_resolution: int,
+    margin_size: int,
+    channel_base: int,
+    channel_max: int,
+    img_channels: int,
+) -> LayerSpecs:
     """Half widths, sizes and channels from the cutoffs, stopbands and rates (shared with superres.py)."""
     half_widths = np.maximum(stopbands, sampling_rates / 2) - cutoffs
     sizes = sampling_rates + margin_size * 2
@@ -45,9 +53,18 @@ def finish_specs(cutoffs: np.ndarray, stopbands: np.ndarray, sampling_rates: np.
     return LayerSpecs(cutoffs, stopbands, sampling_rates, half_widths, sizes, channels)
 
 
-def stem_layer_specs(img_resolution: int, img_channels: int, num_layers: int, num_critical: int, first_cutoff: float,
-                     first_stopband: float, last_stopband_rel: float, margin_size: int, channel_base: int,
-                     channel_max: int) -> LayerSpecs:
+def stem_layer_specs(
+    img_resolution: int,
+    img_channels: int,
+    num_layers: int,
+    num_critical: int,
+    first_cutoff: float,
+    first_stopband: float,
+    last_stopband_rel: float,
+    margin_size: int,
+    channel_base: int,
+    channel_max: int,
+) -> LayerSpecs:
     """The official schedule in float64 numpy, so that rounding (hence every width and size) is identical."""
     last_cutoff = img_resolution / 2
     last_stopband = last_cutoff * last_stopband_rel
@@ -89,18 +106,27 @@ class SynthesisNetwork(nn.Module):
         self.num_fp16_res, self.conv_kernel, self.conv_clamp = num_fp16_res, conv_kernel, conv_clamp
         self.num_ws = num_layers + 2
 
-        specs = stem_layer_specs(img_resolution, img_channels, num_layers, num_critical, first_cutoff, first_stopband,
-                                 last_stopband_rel, margin_size, channel_base, channel_max)
-        self.input = SynthesisInput(w_dim, channels=int(specs.channels[0]), size=int(specs.sizes[0]),
-                                    sampling_rate=float(specs.sampling_rates[0]), bandwidth=float(specs.cutoffs[0]))
+        specs = stem_layer_specs(
+            img_resolution, img_channels, num_layers, num_critical, first_cutoff, first_stopband, last_stopband_rel, margin_size, channel_base, channel_max
+        )
+        self.input = SynthesisInput(
+            w_dim, channels=int(specs.channels[0]), size=int(specs.sizes[0]), sampling_rate=float(specs.sampling_rates[0]), bandwidth=float(specs.cutoffs[0])
+        )
         self.layer_names: list[str] = []
         self.head_layer_names: list[str] = []  # the layers a super-resolution stage added (and trains)
         for index in range(num_layers + 1):
-            layer = make_layer(specs, index, w_dim, is_torgb=index == num_layers,
-                               is_critically_sampled=index >= num_layers - num_critical,
-                               use_fp16=bool(specs.sampling_rates[index] * 2**num_fp16_res > img_resolution),
-                               conv_kernel=conv_kernel, conv_clamp=conv_clamp, magnitude_ema_beta=magnitude_ema_beta,
-                               use_radial_filters=use_radial_filters)
+            layer = make_layer(
+                specs,
+                index,
+                w_dim,
+                is_torgb=index == num_layers,
+                is_critically_sampled=index >= num_layers - num_critical,
+                use_fp16=bool(specs.sampling_rates[index] * 2**num_fp16_res > img_resolution),
+                conv_kernel=conv_kernel,
+                conv_clamp=conv_clamp,
+                magnitude_ema_beta=magnitude_ema_beta,
+                use_radial_filters=use_radial_filters,
+            )
             self.add_layer(f"L{index}_{layer.out_size}_{layer.out_channels}", layer)
 
     def add_layer(self, name: str, layer: SynthesisLayer) -> None:
@@ -129,8 +155,10 @@ class SynthesisNetwork(nn.Module):
         return x
 
     def extra_repr(self) -> str:
-        return (f"w_dim={self.w_dim}, num_ws={self.num_ws}, img_resolution={self.img_resolution}, "
-                f"img_channels={self.img_channels}, num_layers={self.num_layers}, num_fp16_res={self.num_fp16_res}")
+        return (
+            f"w_dim={self.w_dim}, num_ws={self.num_ws}, img_resolution={self.img_resolution}, "
+            f"img_channels={self.img_channels}, num_layers={self.num_layers}, num_fp16_res={self.num_fp16_res}"
+        )
 
 
 def make_layer(specs: LayerSpecs, index: int, w_dim: int, **kwargs) -> SynthesisLayer:
@@ -138,10 +166,15 @@ def make_layer(specs: LayerSpecs, index: int, w_dim: int, **kwargs) -> Synthesis
     prev = max(index - 1, 0)
     return SynthesisLayer(
         w_dim,
-        in_channels=int(specs.channels[prev]), out_channels=int(specs.channels[index]),
-        in_size=int(specs.sizes[prev]), out_size=int(specs.sizes[index]),
-        in_sampling_rate=int(specs.sampling_rates[prev]), out_sampling_rate=int(specs.sampling_rates[index]),
-        in_cutoff=float(specs.cutoffs[prev]), out_cutoff=float(specs.cutoffs[index]),
-        in_half_width=float(specs.half_widths[prev]), out_half_width=float(specs.half_widths[index]),
+        in_channels=int(specs.channels[prev]),
+        out_channels=int(specs.channels[index]),
+        in_size=int(specs.sizes[prev]),
+        out_size=int(specs.sizes[index]),
+        in_sampling_rate=int(specs.sampling_rates[prev]),
+        out_sampling_rate=int(specs.sampling_rates[index]),
+        in_cutoff=float(specs.cutoffs[prev]),
+        out_cutoff=float(specs.cutoffs[index]),
+        in_half_width=float(specs.half_widths[prev]),
+        out_half_width=float(specs.half_widths[index]),
         **kwargs,
     )

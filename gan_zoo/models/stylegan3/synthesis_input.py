@@ -76,5 +76,4 @@ class SynthesisInput(nn.Module):
         return x.permute(0, 3, 1, 2).contiguous()
 
     def extra_repr(self) -> str:
-        return (f"w_dim={self.w_dim}, channels={self.channels}, size={self.size}, "
-                f"sampling_rate={self.sampling_rate:g}, bandwidth={self.bandwidth:g}")
+        return f"w_dim={self.w_dim}, channels={self.channels}, size={self.size}, sampling_rate={self.sampling_rate:g}, bandwidth={self.bandwidth:g}"

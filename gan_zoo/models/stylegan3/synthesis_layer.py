@@ -132,17 +132,27 @@ class SynthesisLayer(nn.Module):
         # Reduced precision by casting (as the official layer does) rather than autocast, which would
         # also run the demodulation's matrix product in 16 bits. CPUs stay in fp32, where it is faster.
         dtype = reduced_precision_dtype() if self.use_fp16 and x.device.type == "cuda" else torch.float32
-        x = modulated_conv2d_sg3(x, self.weight, styles, self.magnitude_ema.rsqrt(), demodulate=not self.is_torgb,
-                                 padding=self.conv_kernel - 1, dtype=dtype)
-        return filtered_lrelu(x, self.up_filter, self.down_filter, self.bias, up=self.up_factor, down=self.down_factor,
-                              padding=self.padding, gain=1 if self.is_torgb else math.sqrt(2),
-                              slope=1 if self.is_torgb else 0.2, clamp=self.conv_clamp)
+        x = modulated_conv2d_sg3(x, self.weight, styles, self.magnitude_ema.rsqrt(), demodulate=not self.is_torgb, padding=self.conv_kernel - 1, dtype=dtype)
+        return filtered_lrelu(
+            x,
+            self.up_filter,
+            self.down_filter,
+            self.bias,
+            up=self.up_factor,
+            down=self.down_factor,
+            padding=self.padding,
+            gain=1 if self.is_torgb else math.sqrt(2),
+            slope=1 if self.is_torgb else 0.2,
+            clamp=self.conv_clamp,
+        )
 
     def extra_repr(self) -> str:
-        return (f"{self.in_channels} -> {self.out_channels}, size {self.in_size} -> {self.out_size}, "
-                f"rate {self.in_sampling_rate} -> {self.tmp_sampling_rate} -> {self.out_sampling_rate}, "
-                f"cutoff {self.in_cutoff:.4g} -> {self.out_cutoff:.4g}, is_torgb={self.is_torgb}, "
-                f"critical={self.is_critically_sampled}, radial={self.down_radial}, use_fp16={self.use_fp16}")
+        return (
+            f"{self.in_channels} -> {self.out_channels}, size {self.in_size} -> {self.out_size}, "
+            f"rate {self.in_sampling_rate} -> {self.tmp_sampling_rate} -> {self.out_sampling_rate}, "
+            f"cutoff {self.in_cutoff:.4g} -> {self.out_cutoff:.4g}, is_torgb={self.is_torgb}, "
+            f"critical={self.is_critically_sampled}, radial={self.down_radial}, use_fp16={self.use_fp16}"
+        )
 
 
 def _exact_ratio(high: int, low: int) -> int:

@@ -45,14 +45,25 @@ class StyleGANXLGenerator(nn.Module):
         self.img_resolution, self.img_channels = img_resolution, img_channels
         # Synthesis first, then mapping: the official construction order (same random draws for a seed).
         self.synthesis = SynthesisNetwork(
-            w_dim, img_resolution, img_channels, channel_base=channel_base, channel_max=channel_max,
-            num_layers=num_layers, num_critical=num_critical, first_cutoff=first_cutoff, first_stopband=first_stopband,
-            last_stopband_rel=last_stopband_rel, margin_size=margin_size, output_scale=output_scale,
-            num_fp16_res=num_fp16_res, conv_kernel=conv_kernel, conv_clamp=conv_clamp, magnitude_ema_beta=magnitude_ema_beta,
+            w_dim,
+            img_resolution,
+            img_channels,
+            channel_base=channel_base,
+            channel_max=channel_max,
+            num_layers=num_layers,
+            num_critical=num_critical,
+            first_cutoff=first_cutoff,
+            first_stopband=first_stopband,
+            last_stopband_rel=last_stopband_rel,
+            margin_size=margin_size,
+            output_scale=output_scale,
+            num_fp16_res=num_fp16_res,
+            conv_kernel=conv_kernel,
+            conv_clamp=conv_clamp,
+            magnitude_ema_beta=magnitude_ema_beta,
         )
         self.num_ws = self.synthesis.num_ws
-        self.mapping = MappingNetwork(z_dim, c_dim, w_dim, self.num_ws, rand_embedding=rand_embedding,
-                                      embedding_path=embedding_path, **(mapping_kwargs or {}))
+        self.mapping = MappingNetwork(z_dim, c_dim, w_dim, self.num_ws, rand_embedding=rand_embedding, embedding_path=embedding_path, **(mapping_kwargs or {}))
 
     @property
     def head_layer_names(self) -> list[str]:

@@ -49,9 +49,7 @@ def load_class_embedding(path: str | Path | None, num_embeddings: int = 1000, em
     try:
         loaded = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as error:  # unpickling errors come in many types; all mean "not a tensor file"
-        raise ConfigError(
-            f"StyleGAN-XL class embedding: {path} cannot be read as a torch.save'd tensor ({error}). {how}"
-        ) from error
+        raise ConfigError(f"StyleGAN-XL class embedding: {path} cannot be read as a torch.save'd tensor ({error}). {how}") from error
     weight = loaded.get("weight") if isinstance(loaded, dict) else loaded
     if not isinstance(weight, torch.Tensor) or weight.shape != (num_embeddings, embedding_dim) or not weight.is_floating_point():
         found = f"shape {list(weight.shape)}, {weight.dtype}" if isinstance(weight, torch.Tensor) else type(loaded).__name__

@@ -92,11 +92,19 @@ class StyleGANXLModule(GANModule):
             raise ConfigError(f"model.conditional=true needs a labelled data set, but data.num_classes is {num_classes}")
         if num_channels != 3:
             raise ConfigError(f"StyleGAN-XL's feature networks take RGB images; data.channels is {num_channels}")
-        disc = {"backbones": ["deit_base_distilled_patch16_224", "tf_efficientnet_lite0"], "pretrained_backbones": None,
-                "backbone_weights": None, "diffaug": True, "interp224": None, **(discriminator or {})}
+        disc = {
+            "backbones": ["deit_base_distilled_patch16_224", "tf_efficientnet_lite0"],
+            "pretrained_backbones": None,
+            "backbone_weights": None,
+            "diffaug": True,
+            "interp224": None,
+            **(discriminator or {}),
+        }
         if disc["pretrained_backbones"] is None:
-            raise ConfigError("model.discriminator.pretrained_backbones must be set: true loads the ImageNet feature networks "
-                              "(the paper), false uses random frozen ones (tests only)")
+            raise ConfigError(
+                "model.discriminator.pretrained_backbones must be set: true loads the ImageNet feature networks "
+                "(the paper), false uses random frozen ones (tests only)"
+            )
         self.c_dim = num_classes if conditional else 0
         self.stage, self.stem_resolution = stage, stem_resolution
         self.is_superres = stage > stem_resolution
@@ -117,8 +125,14 @@ class StyleGANXLModule(GANModule):
             self.stem_loaded = True
         else:  # shapes for `gan-zoo summary`, or the container a stage checkpoint is loaded into
             self.G = build_generator(stage, **growth, **stem_kwargs)
-        self.D = stylegan_xl_discriminator(self.c_dim, disc["pretrained_backbones"], disc["backbone_weights"],
-                                           interp224=disc["interp224"], diffaug=disc["diffaug"], backbones=tuple(disc["backbones"]))
+        self.D = stylegan_xl_discriminator(
+            self.c_dim,
+            disc["pretrained_backbones"],
+            disc["backbone_weights"],
+            interp224=disc["interp224"],
+            diffaug=disc["diffaug"],
+            backbones=tuple(disc["backbones"]),
+        )
         if self.c_dim:  # the official D's class embeddings start from the generator's pretrained table
             self.D.load_class_embedding(self.G.mapping.embed.weight.detach())
         self.init_ema()
@@ -140,8 +154,11 @@ class StyleGANXLModule(GANModule):
     def setup(self, stage: str) -> None:
         super().setup(stage)
         if stage == "fit" and self.use_guidance and self.guidance_classifier is None:
-            object.__setattr__(self, "guidance_classifier", GuidanceClassifier(
-                bool(self.classifier_config["pretrained"]), self.classifier_config["weights"], self.classifier_config["name"]))
+            object.__setattr__(
+                self,
+                "guidance_classifier",
+                GuidanceClassifier(bool(self.classifier_config["pretrained"]), self.classifier_config["weights"], self.classifier_config["name"]),
+            )
 
     def on_train_start(self) -> None:
         if self.is_superres and not self.stem_loaded and int(self.cur_nimg) == 0:
@@ -204,8 +221,9 @@ class StyleGANXLModule(GANModule):
         real_logits = self.run_D(reals, c)
         self.record("scores/fake", torch.cat([t.flatten() for t in fake_logits]))
         self.record("scores/real", torch.cat([t.flatten() for t in real_logits]))
-        self.record("progress/blur_sigma", torch.tensor(blur_sigma(float(self.cur_nimg), self.loss_config["blur_init_sigma"],
-                                                                    self.loss_config["blur_fade_kimg"])))
+        self.record(
+            "progress/blur_sigma", torch.tensor(blur_sigma(float(self.cur_nimg), self.loss_config["blur_init_sigma"], self.loss_config["blur_fade_kimg"]))
+        )
         return projected_hinge_d_loss(real_logits, fake_logits, self.loss_config["official_loss_scaling"])
 
     def configure_optimizers(self) -> list[torch.optim.Optimizer]:
@@ -228,8 +246,7 @@ class StyleGANXLModule(GANModule):
         truncation_cutoff: int | None = None,  # truncate ws[:, :cutoff]; None: all
     ) -> Tensor:
         """G_ema images in [-1, 1]."""
-        ws = self.G_ema.mapping(z.to(self.device), self.one_hot(labels, self.c_dim), truncation_psi=truncation_psi,
-                                truncation_cutoff=truncation_cutoff)
+        ws = self.G_ema.mapping(z.to(self.device), self.one_hot(labels, self.c_dim), truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
         return self.G_ema.synthesis(ws)
 
     def sample(self, seeds: list[int], labels: Tensor | None = None, **kwargs: Any) -> Tensor:
@@ -250,8 +267,7 @@ def _previous_stage(path: str, resolution: int) -> dict[str, Tensor]:
     """The previous stage's G_ema state dict from a gan-zoo StyleGAN-XL checkpoint, checked."""
     file = Path(path).expanduser()
     if not file.is_file():
-        raise ConfigError(f"model.stem_ckpt={path}: no such file; pass the checkpoint of the {resolution} px stage "
-                          "(e.g. <its run>/checkpoints/last.ckpt)")
+        raise ConfigError(f"model.stem_ckpt={path}: no such file; pass the checkpoint of the {resolution} px stage (e.g. <its run>/checkpoints/last.ckpt)")
     checkpoint = load_checkpoint_file(file)
     record = checkpoint.get("gan_zoo", {})
     if record.get("family") != "stylegan_xl":

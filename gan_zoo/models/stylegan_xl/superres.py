@@ -32,9 +32,17 @@ from gan_zoo.models.stylegan_xl.generator import StyleGANXLGenerator
 UP_FACTORS = (2, 4, 8, 16)  # what the official SuperresGenerator accepts
 
 
-def head_layer_specs(last: SynthesisLayer, img_resolution: int, head_layers: int, num_critical: int,
-                     last_stopband_rel: float, margin_size: int, channel_base: int, channel_max: int,
-                     img_channels: int) -> LayerSpecs:
+def head_layer_specs(
+    last: SynthesisLayer,
+    img_resolution: int,
+    head_layers: int,
+    num_critical: int,
+    last_stopband_rel: float,
+    margin_size: int,
+    channel_base: int,
+    channel_max: int,
+    img_channels: int,
+) -> LayerSpecs:
     """The head's schedule: entry 0 is the last kept layer's output, entries 1..head_layers the new layers."""
     first_cutoff = last.out_cutoff
     first_stopband = last.out_half_width + first_cutoff
@@ -99,18 +107,33 @@ def grow_generator(
     kept = len(synthesis.layer_names)
     img_resolution = previous.img_resolution * up_factor
     last = synthesis.layers()[-1]
-    specs = head_layer_specs(last, img_resolution, head_layers, synthesis.num_critical, synthesis.last_stopband_rel,
-                             synthesis.margin_size, synthesis.channel_base, synthesis.channel_max, synthesis.img_channels)
+    specs = head_layer_specs(
+        last,
+        img_resolution,
+        head_layers,
+        synthesis.num_critical,
+        synthesis.last_stopband_rel,
+        synthesis.margin_size,
+        synthesis.channel_base,
+        synthesis.channel_max,
+        synthesis.img_channels,
+    )
 
     device = last.weight.device
     # New layers are drawn on the CPU whatever `previous` lives on, so a seed gives the same weights everywhere.
     with _random_source(generator), torch.device("meta" if device.type == "meta" else "cpu"):
         head = [
-            make_layer(specs, index, synthesis.w_dim, is_torgb=index == head_layers,
-                       is_critically_sampled=index >= head_layers - synthesis.num_critical,
-                       use_fp16=bool(specs.sampling_rates[index] * 2**synthesis.num_fp16_res > img_resolution),
-                       conv_kernel=synthesis.conv_kernel, conv_clamp=synthesis.conv_clamp,
-                       magnitude_ema_beta=magnitude_ema_beta)
+            make_layer(
+                specs,
+                index,
+                synthesis.w_dim,
+                is_torgb=index == head_layers,
+                is_critically_sampled=index >= head_layers - synthesis.num_critical,
+                use_fp16=bool(specs.sampling_rates[index] * 2**synthesis.num_fp16_res > img_resolution),
+                conv_kernel=synthesis.conv_kernel,
+                conv_clamp=synthesis.conv_clamp,
+                magnitude_ema_beta=magnitude_ema_beta,
+            )
             for index in range(head_layers + 1)
         ]
     synthesis.head_layer_names = []
@@ -170,7 +193,6 @@ def grow_from_state_dict(
     # The previous stage is only a container for the loaded tensors: building it on the meta device
     # allocates nothing, and `assign` adopts the state dict's tensors (every key must be present).
     with torch.device("meta"):
-        previous = build_generator(img_resolution // up_factor, stem_resolution, head_layers, up_factor,
-                                   head_magnitude_ema_beta, **stem_kwargs)
+        previous = build_generator(img_resolution // up_factor, stem_resolution, head_layers, up_factor, head_magnitude_ema_beta, **stem_kwargs)
     previous.load_state_dict(state_dict, assign=True)
     return grow_generator(previous, head_layers, up_factor, head_magnitude_ema_beta, generator)
