@@ -28,6 +28,28 @@ def _distributed_world() -> int:
     return 1
 
 
+class _SumOverProcesses(torch.autograd.Function):
+    """Sum of a tensor over all processes, differentiable: each process's output is the sum of every
+    input, so the gradient of an input is the sum of every process's output gradient.
+
+    Written here rather than torch.distributed.nn.functional.all_reduce (deprecated in torch 2.x):
+    this one is a plain blocking all-reduce in forward and backward, so no collective is left in flight
+    when a process group is torn down.
+    """
+
+    @staticmethod
+    def forward(ctx: Any, x: Tensor) -> Tensor:
+        total = x.clone()
+        torch.distributed.all_reduce(total)
+        return total
+
+    @staticmethod
+    def backward(ctx: Any, grad: Tensor) -> Tensor:
+        total = grad.contiguous().clone()
+        torch.distributed.all_reduce(total)
+        return total
+
+
 class ParamFreeSyncBatchNorm(nn.BatchNorm2d):
     """Training mode: the official synchronised path over the global batch, in one process or several.
 
@@ -64,11 +86,9 @@ class ParamFreeSyncBatchNorm(nn.BatchNorm2d):
         # Sums over batch, then pixels, in the official order (the rounding follows it).
         sums, square_sums = flat.sum(0).sum(-1), (flat**2).sum(0).sum(-1)
         if world > 1:
-            from torch.distributed.nn.functional import all_reduce
-
             # One differentiable all-reduce of [sum, sum of squares]; its backward sums every process's
             # gradient of the statistics, which is what the global batch's loss needs.
-            stats = all_reduce(torch.cat([sums, square_sums]))
+            stats = _SumOverProcesses.apply(torch.cat([sums, square_sums]))
             sums, square_sums = stats[:c], stats[c:]
         # gan-zoo's sampler gives every process the same number of images, so the count needs no reduction.
         size = n * flat.shape[2] * world

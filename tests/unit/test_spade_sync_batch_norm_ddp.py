@@ -47,6 +47,7 @@ def _worker(rank: int, port: int, out: str) -> None:
         torch.save(
             {"y": y.detach(), "grad": mine.grad, "mean": norm.running_mean, "var": norm.running_var, "batches": norm.num_batches_tracked}, f"{out}.{rank}"
         )
+        dist.barrier()  # both ranks done before either tears the group down
     finally:
         dist.destroy_process_group()
 
