@@ -30,9 +30,9 @@ from common import peak_memory_mb, provenance, report, summarize
 from torch import Tensor, nn
 
 from gan_zoo.data import ShapesDataset
+from gan_zoo.features.extractors import InceptionFeatures, random_inception_state
+from gan_zoo.features.weights import sha256_of
 from gan_zoo.metrics import MetricEvaluator, MetricOptions
-from gan_zoo.metrics.extractors import InceptionFeatures, random_inception_state
-from gan_zoo.metrics.weights import sha256_of
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:

@@ -56,8 +56,14 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     module_name, _ = SUBCOMMANDS[command]
     sys.argv = [sys.argv[0], *args]
-    with report_config_errors(command):
-        importlib.import_module(module_name).main()
+    try:
+        with report_config_errors(command):
+            importlib.import_module(module_name).main()
+    finally:
+        if command == "train":
+            from gan_zoo.training.run_dir import restore_sweep_dir_if_all_refused
+
+            restore_sweep_dir_if_all_refused()
 
 
 if __name__ == "__main__":

@@ -13,7 +13,7 @@ import lightning as L
 from lightning.pytorch.utilities.exceptions import SIGTERMException
 from lightning.pytorch.utilities.rank_zero import rank_zero_info
 
-from gan_zoo.callbacks.kimg_schedule import KimgPeriodicCallback
+from gan_zoo.callbacks.periodic import KimgPeriodicCallback
 
 
 class KimgCheckpoint(KimgPeriodicCallback):

@@ -18,7 +18,7 @@ import lightning as L
 import torch
 from lightning.pytorch.utilities.rank_zero import rank_zero_info
 
-from gan_zoo.callbacks.kimg_schedule import KimgPeriodicCallback
+from gan_zoo.callbacks.periodic import KimgPeriodicCallback
 from gan_zoo.metrics import MetricEvaluator, MetricOptions, parse_metric
 
 

@@ -11,8 +11,8 @@ Reference code: NVlabs/stylegan3 `metrics/` (FID, KID, IS, precision/recall, PPL
 autonomousvision/stylegan-xl `metrics/metric_main.py` and `metrics/metric_utils.py` (sFID, rFID).
 """
 
+from gan_zoo.errors import MetricError, MetricNotApplicable, WeightsError
 from gan_zoo.metrics import linear_separability, reference, segmentation, translation  # noqa: F401  (their @register_metric)
-from gan_zoo.metrics.errors import MetricError, MetricNotApplicable, WeightsError
 from gan_zoo.metrics.kinds import MetricKind, MetricSpec, parse_metric, register_metric
 from gan_zoo.metrics.ppl_interface import check_supports_ppl
 from gan_zoo.metrics.runner import MetricEvaluator, MetricOptions, MetricResult

@@ -19,7 +19,7 @@ import torch
 from torch import Tensor
 
 from gan_zoo.checkpoints import atomic_save
-from gan_zoo.metrics.extractors import state_digest
+from gan_zoo.features.extractors import state_digest
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gan_zoo.metrics.errors import MetricError
+from gan_zoo.errors import MetricError
 
 Compute = Callable[[Any, "MetricSpec", Any, Any], tuple[dict[str, float], dict[str, Any]]]
 

@@ -22,10 +22,10 @@ import torch.nn.functional as F
 from sklearn.svm import LinearSVC
 from torch import Tensor
 
-from gan_zoo.metrics.attribute_classifiers import load_attribute_classifiers
+from gan_zoo.errors import MetricError
+from gan_zoo.features.attribute_classifiers import load_attribute_classifiers
 from gan_zoo.metrics.bank import FeatureBank
 from gan_zoo.metrics.distributed import rank_and_world
-from gan_zoo.metrics.errors import MetricError
 from gan_zoo.metrics.kinds import MetricSpec, register_metric
 from gan_zoo.metrics.ppl import block_generator
 from gan_zoo.metrics.ppl_interface import PPLGenerator, check_supports_ppl

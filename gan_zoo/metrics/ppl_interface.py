@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gan_zoo.metrics.errors import MetricNotApplicable
+from gan_zoo.errors import MetricNotApplicable
 
 
 def _has_hooks(module: Any) -> bool:

@@ -16,9 +16,9 @@ from typing import Any
 import torch
 from torch import Tensor
 
+from gan_zoo.errors import MetricError
 from gan_zoo.metrics.bank import FeatureBank
 from gan_zoo.metrics.distributed import rank_and_world
-from gan_zoo.metrics.errors import MetricError
 from gan_zoo.metrics.frechet import frechet_distance_to_features
 from gan_zoo.metrics.inception_score import inception_score
 from gan_zoo.metrics.kid import kernel_inception_distance

@@ -19,19 +19,19 @@ from torch import Tensor
 
 from gan_zoo.data.base import MirroredDataset
 from gan_zoo.data.transforms import to_uint8
-from gan_zoo.metrics import weights
+from gan_zoo.errors import MetricError
+from gan_zoo.features import weights
+from gan_zoo.features.extractors import RFID_SEED, InceptionFeatures, VGG16Features
+from gan_zoo.features.nvidia_vgg16 import NvidiaLPIPS, NvidiaVGG16Features
+from gan_zoo.features.torchscript_files import is_nvidia_module_file
 from gan_zoo.metrics.bank import FeatureBank
 from gan_zoo.metrics.cache import RealStatsCache
 from gan_zoo.metrics.cards import protocol_card
 from gan_zoo.metrics.distributed import all_true, rank_and_world
-from gan_zoo.metrics.errors import MetricError
-from gan_zoo.metrics.extractors import RFID_SEED, InceptionFeatures, VGG16Features
 from gan_zoo.metrics.fingerprint import dataset_fingerprint
 from gan_zoo.metrics.frechet import mean_cov
 from gan_zoo.metrics.kinds import MetricSpec, metric_kind, parse_metric
-from gan_zoo.metrics.nvidia_vgg16 import NvidiaLPIPS, NvidiaVGG16Features
 from gan_zoo.metrics.streams import fake_blocks, real_blocks
-from gan_zoo.metrics.torchscript_files import is_nvidia_module_file
 
 
 @dataclass
@@ -122,7 +122,7 @@ class MetricEvaluator:
 
     def distance(self, device: torch.device) -> Any:
         if self._distance is None:
-            from gan_zoo.metrics.lpips import LPIPSVGG
+            from gan_zoo.features.lpips import LPIPSVGG
 
             opts = self.options
             vgg = weights.resolve(weights.VGG16, opts.weights.get("vgg16"), opts.weights_sha256.get("vgg16"))

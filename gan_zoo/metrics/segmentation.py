@@ -28,8 +28,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gan_zoo.data.transforms import to_uint8
+from gan_zoo.errors import MetricError, MetricNotApplicable, WeightsError
 from gan_zoo.metrics.distributed import rank_and_world
-from gan_zoo.metrics.errors import MetricError, MetricNotApplicable, WeightsError
 from gan_zoo.metrics.kinds import MetricSpec, register_metric
 from gan_zoo.metrics.ppl import block_generator
 from gan_zoo.metrics.streams import real_blocks
@@ -89,7 +89,7 @@ class TorchScriptSegmenter:
         return torch.where(segmap < self.num_classes, segmap, -1)  # the dontcare label is not scored
 
     def describe(self) -> dict[str, Any]:
-        from gan_zoo.metrics.weights import sha256_of
+        from gan_zoo.features.weights import sha256_of
 
         return {"segmenter": str(self.path), "segmenter_sha256": sha256_of(self.path)}
 

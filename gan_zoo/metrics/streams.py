@@ -17,8 +17,8 @@ from torch.utils.data import DataLoader
 
 from gan_zoo.data.base import MirroredDataset, image_size
 from gan_zoo.data.transforms import to_uint8
+from gan_zoo.errors import MetricError
 from gan_zoo.metrics.distributed import blocks_of_rank
-from gan_zoo.metrics.errors import MetricError
 from gan_zoo.metrics.ppl import block_generator
 
 

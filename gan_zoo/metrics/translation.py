@@ -27,10 +27,10 @@ import torch
 from torch import Tensor
 
 from gan_zoo.data.transforms import to_uint8
-from gan_zoo.metrics.errors import MetricError, MetricNotApplicable
+from gan_zoo.errors import MetricError, MetricNotApplicable
+from gan_zoo.features.stargan_networks import LPIPSAlex, TorchvisionInceptionFeatures, pil_resize
 from gan_zoo.metrics.frechet import frechet_distance_to_features, mean_cov
 from gan_zoo.metrics.kinds import MetricSpec, register_metric
-from gan_zoo.metrics.stargan_networks import LPIPSAlex, TorchvisionInceptionFeatures, pil_resize
 
 OUTPUTS_PER_INPUT = 10  # official num_outs_per_domain
 MODES = ("latent", "reference")

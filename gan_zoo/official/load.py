@@ -150,7 +150,7 @@ def module_from_imported(imported: ImportedNetworks, source: Path | str) -> GANM
 
 def source_sha256(path: Path) -> str:
     """SHA-256 of a network file; of a checkpoint folder, over its files' names and hashes."""
-    from gan_zoo.metrics.weights import sha256_of
+    from gan_zoo.features.weights import sha256_of
 
     if not path.is_dir():
         return sha256_of(path)

@@ -17,6 +17,7 @@ leaves the directory byte for byte as it was, and removes it when Hydra created 
 import logging
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -36,11 +37,20 @@ FILE_ONLY.setLevel(logging.INFO)
 # root logger when it is imported before logging is configured (as here, before Hydra's set-up).
 LIGHTNING_LOGGERS = ("lightning.pytorch", "lightning.fabric")
 
-_new_dirs: dict[str, tuple[Path, Path]] = {}  # "run" or "sweep" -> (its directory, the outermost directory Hydra makes for it)
+
+@dataclass
+class _Before:
+    path: Path  # the run or sweep directory (absolute)
+    outermost_new: Path | None  # the outermost directory Hydra will make for it; None if it existed
+    entries: frozenset[str]  # names in it before (a sweep's earlier jobs)
+    multirun_yaml: bytes | None  # a sweep directory's multirun.yaml before Hydra rewrites it
+
+
+_before: dict[str, _Before] = {}  # "run" or "sweep" -> what was there before Hydra made or wrote anything
 
 
 class NoteNewRunDirectory(HydraCallback):
-    """Hydra callback: before Hydra creates the run (or sweep) directory, note whether it exists."""
+    """Hydra callback: before Hydra creates the run (or sweep) directory, note what was there."""
 
     def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
         _note("run", Path(str(config.hydra.run.dir)))
@@ -50,22 +60,52 @@ class NoteNewRunDirectory(HydraCallback):
 
 
 def _note(kind: str, path: Path) -> None:
-    _new_dirs.clear()
+    _before.clear()
     path = path.absolute()
     outermost = next((p for p in reversed([path, *path.parents]) if not p.exists()), None)
-    if outermost is not None:
-        _new_dirs[kind] = (path, outermost)
+    entries = frozenset(p.name for p in path.iterdir()) if path.is_dir() else frozenset()
+    multirun = path / "multirun.yaml"
+    _before[kind] = _Before(path, outermost, entries, multirun.read_bytes() if multirun.is_file() else None)
 
 
 def _outermost_new(path: Path) -> Path | None:
     """The outermost directory made for this run, if Hydra made its directory; None if it was there before."""
     path = path.absolute()
-    run, sweep = _new_dirs.get("run"), _new_dirs.get("sweep")
-    if run is not None and run[0] == path:
-        return run[1]
-    if sweep is not None and path.parent == sweep[0]:  # a job of a new sweep; the sweep's own multirun.yaml stays
-        return path
+    run, sweep = _before.get("run"), _before.get("sweep")
+    if run is not None and run.path == path:
+        return run.outermost_new
+    if sweep is not None and path.parent == sweep.path and path.name not in sweep.entries:
+        return path  # a new job directory of this sweep (the sweep's multirun.yaml: restore_sweep_dir_if_all_refused)
     return None
+
+
+def _remove_empty_up_to(directory: Path, outermost: Path) -> None:
+    while True:
+        try:
+            directory.rmdir()  # only ever an empty directory
+        except OSError:
+            return
+        if directory == outermost:
+            return
+        directory = directory.parent
+
+
+def restore_sweep_dir_if_all_refused() -> None:
+    """A sweep whose jobs were all refused leaves its directory as it was: Hydra writes the sweep's
+    `multirun.yaml` before any job starts, so put back the one that was there (or remove it), and
+    remove the directories Hydra made for the sweep. A sweep with any accepted job keeps everything."""
+    sweep = _before.get("sweep")
+    if sweep is None or not sweep.path.is_dir():
+        return
+    if any(p.name not in sweep.entries and p.name != "multirun.yaml" for p in sweep.path.iterdir()):
+        return
+    multirun = sweep.path / "multirun.yaml"
+    if sweep.multirun_yaml is None:
+        multirun.unlink(missing_ok=True)
+    else:
+        multirun.write_bytes(sweep.multirun_yaml)
+    if sweep.outermost_new is not None:
+        _remove_empty_up_to(sweep.path, sweep.outermost_new)
 
 
 class RunDirectory:
@@ -133,17 +173,8 @@ class RunDirectory:
     def _remove_if_new(self) -> None:
         """A refused run leaves no directory behind: remove the (still empty) ones Hydra made for it."""
         outermost = _outermost_new(self.path)
-        if outermost is None:
-            return
-        directory = self.path.absolute()
-        while True:
-            try:
-                directory.rmdir()  # only ever an empty directory
-            except OSError:
-                return
-            if directory == outermost:
-                return
-            directory = directory.parent
+        if outermost is not None:
+            _remove_empty_up_to(self.path.absolute(), outermost)
 
 
 class _Buffer(logging.Handler):

@@ -65,6 +65,21 @@ def test_run_refused_at_start_up_leaves_no_run_directory(cli_in_process, tmp_pat
     assert list(tmp_path.iterdir()) == []  # no outputs/train/<time>/, not even outputs/
 
 
+def test_refused_sweep_leaves_no_sweep_directory_and_an_old_sweep_as_it_was(cli_in_process, tmp_path):
+    missing = ["-m", "model=pggan", "data=folder", f"data.dataset.path={tmp_path / 'nowhere'}", "trainer=cpu", "seed=1,2"]
+    refused = cli_in_process("train", *missing, f"hydra.sweep.dir={tmp_path / 'sweeps/new'}", cwd=tmp_path, check=False)
+    assert refused.returncode == 2 and "nowhere" in refused.stderr
+    assert list(tmp_path.iterdir()) == []  # neither the sweep folder nor its multirun.yaml
+    old = tmp_path / "old_sweep"
+    (old / "0").mkdir(parents=True)
+    (old / "0/train.log").write_text("an earlier job\n")
+    (old / "multirun.yaml").write_text("the earlier sweep's config\n")
+    before = snapshot(old)
+    refused = cli_in_process("train", *missing, f"hydra.sweep.dir={old}", cwd=tmp_path, check=False)
+    assert refused.returncode == 2
+    assert snapshot(old) == before
+
+
 def test_train_log_holds_the_run_and_a_resume_keeps_the_run_config(cli_in_process, tmp_path):
     run = tmp_path / "run"
     cli_in_process("train", *TINY, f"hydra.run.dir={run}", cwd=tmp_path)

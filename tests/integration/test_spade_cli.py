@@ -20,7 +20,7 @@ pytestmark = pytest.mark.slow
 # Two classes (background, shape): any constant image scores mIoU <= 0.5 (one class IoU 0, the
 # other at most 1), and so does the inverted image (shapes dark, background bright). 0.7 therefore
 # needs the generated layouts to follow the label maps; the smoke run measures about 0.9 (the real
-# images score exactly 1.0, see tests/unit/test_spade_metrics.py).
+# images score exactly 1.0, see tests/unit/spade/test_spade_metrics.py).
 MIOU_THRESHOLD = 0.7
 
 
@@ -82,7 +82,7 @@ def test_generate_renders_label_maps_in_the_style_of_a_style_image(spade_run, tm
         # Each output is G_ema's image for z = mu + std * eps(seed) of the encoder's posterior for the
         # style image: the CLI feeds the style through the encoder, not the prior. (That a 3-kimg smoke
         # encoder copies colours is not judged here: without the VGG loss its posterior sometimes
-        # collapses onto the prior. tests/unit/test_spade_module.py checks that the encoder controls
+        # collapses onto the prior. tests/unit/spade/test_spade_module.py checks that the encoder controls
         # the style.)
         style = read_style(module, str(work / f"{name}.png"))
         expected = module.sample([0, 1], segmap=segmaps[:1].expand(2, -1, -1), style=style)

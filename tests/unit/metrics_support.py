@@ -12,7 +12,7 @@ import torch
 from torch import Tensor, nn
 
 from gan_zoo.data import ShapesDataset
-from gan_zoo.metrics.extractors import random_inception_state
+from gan_zoo.features.extractors import random_inception_state
 
 
 def sha256(path: Path) -> str:

@@ -25,7 +25,7 @@ from gan_zoo.errors import ConfigError
 from gan_zoo.losses.projected_hinge import projected_hinge_d_loss, projected_hinge_g_loss
 from gan_zoo.models.base import GANModule, Phase, cycled_labels, lazy_regularization_adam_kwargs
 from gan_zoo.models.projected_gan.discriminator import projected_gan_discriminator
-from gan_zoo.models.projected_gan.fastgan import FastGANGenerator
+from gan_zoo.models.projected_gan.generator import FastGANGenerator
 from gan_zoo.models.stylegan2.generator import Generator as StyleGAN2Generator
 
 GENERATORS = ("fastgan_lite", "fastgan", "stylegan2")
@@ -111,7 +111,7 @@ class ProjectedGANModule(GANModule):
 
     def upgrade_state_dict(self, state_dict: dict[str, Tensor], version: int) -> None:
         """Checkpoints before format 2 lack the FastGAN layers the official synthesis builds but never
-        runs below 256 px (`feat_256`, `se_256`, ...; see gan_zoo.models.projected_gan.fastgan): they
+        runs below 256 px (`feat_256`, `se_256`, ...; see gan_zoo.models.projected_gan.generator): they
         get this module's own initial values, which is all those frozen layers ever hold. In place."""
         super().upgrade_state_dict(state_dict, version)
         if version < 2 and isinstance(self.G, FastGANGenerator):

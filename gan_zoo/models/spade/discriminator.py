@@ -6,7 +6,7 @@ last is the patch score map, the others feed the feature-matching loss."""
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gan_zoo.models.spade.spectral import maybe_spectral
+from gan_zoo.models.spade.blocks import maybe_spectral
 
 
 class NLayerDiscriminator(nn.Module):

@@ -9,7 +9,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gan_zoo.models.spade.spectral import maybe_spectral
+from gan_zoo.models.spade.blocks import maybe_spectral
 
 
 class ConvEncoder(nn.Module):

@@ -6,7 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gan_zoo.models.spade.resblock import SPADEResnetBlock
+from gan_zoo.models.spade.blocks import SPADEResnetBlock
 
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}  # n_up: number of x2 upsamplings
 

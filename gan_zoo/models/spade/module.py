@@ -25,13 +25,13 @@ from gan_zoo.data.transforms import to_uint8
 from gan_zoo.errors import ConfigError
 from gan_zoo.losses.feature_matching import feature_matching_loss
 from gan_zoo.losses.hinge import hinge_discriminator_loss, hinge_generator_loss
-from gan_zoo.losses.kl import kl_divergence
 from gan_zoo.losses.perceptual import VGGPerceptualLoss, load_vgg19_trunk
 from gan_zoo.models.base import GANModule, Phase
+from gan_zoo.models.spade.blocks import init_weights
 from gan_zoo.models.spade.discriminator import MultiscaleDiscriminator
 from gan_zoo.models.spade.encoder import ConvEncoder, reparameterize
 from gan_zoo.models.spade.generator import SPADEGenerator
-from gan_zoo.models.spade.init import init_weights
+from gan_zoo.models.spade.loss import kl_divergence
 from gan_zoo.models.spade.schedule import LR_SCHEDULES, epoch_lr, epoch_of, lr_factor
 from gan_zoo.models.spade.semantics import semantic_input
 

@@ -1,4 +1,4 @@
-"""The style encoder E and the discriminator D, which share one trunk shape (clovaai/stargan-v2 `core/model.py`).
+"""The style encoder E and the trunk it shares with the discriminator D (discriminator.py); clovaai/stargan-v2 `core/model.py`.
 
 Trunk: conv3x3 from RGB, log2(img_size) − 2 downsampling ResBlks (channels doubling up to
 `max_conv_dim`, ending at 4x4), LeakyReLU, a valid 4x4 conv to 1x1, LeakyReLU. E ends in one linear
@@ -29,7 +29,7 @@ def trunk(img_size: int, max_conv_dim: int, channel_base: int, channels: int) ->
     return layers, dim_out
 
 
-def _select(out: Tensor, y: Tensor) -> Tensor:
+def select_domain(out: Tensor, y: Tensor) -> Tensor:
     if y.shape != (out.shape[0],):
         raise ValueError(f"expected one domain index per image ([{out.shape[0]}]), got shape {list(y.shape)}")
     return out[torch.arange(out.shape[0], device=out.device), y]
@@ -53,22 +53,4 @@ class StyleEncoder(nn.Module):
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         """x [N, C, H, W], y [N] domains -> s [N, style_dim]."""
         h = self.shared(x).flatten(1)
-        return _select(torch.stack([head(h) for head in self.unshared], dim=1), y)
-
-
-class Discriminator(nn.Module):
-    def __init__(
-        self,
-        img_size: int = 256,  # image side (power of two >= 8)
-        num_domains: int = 2,  # one real/fake logit per domain
-        max_conv_dim: int = 512,  # channel cap
-        channel_base: int = 2**14,  # channels of the first conv = channel_base // img_size
-        channels: int = 3,  # image channels
-    ) -> None:
-        super().__init__()
-        layers, dim_out = trunk(img_size, max_conv_dim, channel_base, channels)
-        self.main = nn.Sequential(*layers, nn.Conv2d(dim_out, num_domains, 1, 1, 0))
-
-    def forward(self, x: Tensor, y: Tensor) -> Tensor:
-        """x [N, C, H, W], y [N] domains -> logits [N] of each image's domain."""
-        return _select(self.main(x).flatten(1), y)
+        return select_domain(torch.stack([head(h) for head in self.unshared], dim=1), y)

@@ -30,11 +30,12 @@ from gan_zoo.errors import ConfigError
 from gan_zoo.losses.r1 import r1_penalty
 from gan_zoo.models.base import GANModule
 from gan_zoo.models.stargan_v2.blocks import he_init
-from gan_zoo.models.stargan_v2.encoder import Discriminator, StyleEncoder
+from gan_zoo.models.stargan_v2.discriminator import Discriminator
+from gan_zoo.models.stargan_v2.encoder import StyleEncoder
 from gan_zoo.models.stargan_v2.fan import FAN
 from gan_zoo.models.stargan_v2.generator import Generator
 from gan_zoo.models.stargan_v2.landmarks import FaceMasker, load_face_masker
-from gan_zoo.models.stargan_v2.losses import adversarial_loss, lambda_ds_at, mean_abs
+from gan_zoo.models.stargan_v2.loss import adversarial_loss, lambda_ds_at, mean_abs
 from gan_zoo.models.stargan_v2.mapping import MappingNetwork
 
 LOSS_DEFAULTS = {"lambda_reg": 1.0, "lambda_sty": 1.0, "lambda_cyc": 1.0, "lambda_ds": 1.0, "ds_kimg": 800.0}

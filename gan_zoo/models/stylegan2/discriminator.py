@@ -15,8 +15,8 @@ from torch import nn
 
 from gan_zoo.layers import Conv2dLayer, EqualizedLinear, MinibatchStdDev, bias_act, full_precision, layer_fir_filter, reduced_precision
 from gan_zoo.layers.resample import resolution_log2
-from gan_zoo.models.stylegan2.channels import channels_at, fp16_resolution
 from gan_zoo.models.stylegan2.mapping import MappingNetwork
+from gan_zoo.models.stylegan2.plan import channels_at, fp16_resolution
 
 ARCHITECTURES = ("resnet", "orig")
 

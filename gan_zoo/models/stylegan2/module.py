@@ -22,16 +22,34 @@ from torch import Tensor, nn
 
 from gan_zoo.data.transforms import to_uint8
 from gan_zoo.errors import ConfigError
-from gan_zoo.layers.style_mixing import crossover_styles
+from gan_zoo.layers.style_mixing import crossover_styles, draw_cutoff
 from gan_zoo.losses.logistic import logistic_discriminator_loss, logistic_generator_loss
 from gan_zoo.losses.path_length import path_lengths, running_path_length_penalty
 from gan_zoo.losses.r1 import r1_penalty
 from gan_zoo.models.base import GANModule, Phase, cycled_labels, lazy_regularization_adam_kwargs
-from gan_zoo.models.stylegan2.augment_hook import build_augmentation
-from gan_zoo.models.stylegan2.auto import AutoHyperparameters, auto_hyperparameters
 from gan_zoo.models.stylegan2.discriminator import Discriminator
 from gan_zoo.models.stylegan2.generator import Generator
-from gan_zoo.models.stylegan2.style_mixing import draw_cutoff
+from gan_zoo.models.stylegan2.plan import AutoHyperparameters, auto_hyperparameters
+
+# The augment package is imported only when a mode other than `noaug` is chosen, so plain StyleGAN2 runs
+# do not depend on it.
+MODES = ("noaug", "ada", "fixed")
+
+
+def build_augmentation(mode: str, settings: dict[str, Any] | None) -> tuple[nn.Module | None, nn.Module | None]:
+    """(AugmentPipe or None, AdaptiveAugment or None) for model.aug=`mode`."""
+    if mode not in MODES:
+        raise ConfigError(f"model.aug={mode} is not an augmentation mode; choose one of: {', '.join(MODES)}")
+    if mode == "noaug":
+        return None, None
+    kwargs = {k: v for k, v in (settings or {}).items() if k not in ("_target_", "mode")}
+    if mode == "fixed" and not float(kwargs.get("p") or 0) > 0:
+        raise ConfigError(f"model.aug=fixed needs a constant probability model.augment.p > 0 (got {kwargs.get('p')}); e.g. model.augment.p=0.2")
+    from gan_zoo.augment import build_augment  # noqa: PLC0415 - only runs that augment need the package
+
+    pipe, controller = build_augment(mode=mode, **kwargs)
+    return pipe, controller
+
 
 log = logging.getLogger(__name__)
 

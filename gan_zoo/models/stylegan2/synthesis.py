@@ -16,7 +16,7 @@ from torch import nn
 
 from gan_zoo.layers import EqualizedLinear, bias_act, full_precision, layer_fir_filter, modulated_conv2d, reduced_precision, upsample2d
 from gan_zoo.layers.resample import resolution_log2
-from gan_zoo.models.stylegan2.channels import channels_at, fp16_resolution
+from gan_zoo.models.stylegan2.plan import channels_at, fp16_resolution
 
 NOISE_MODES = ("random", "const", "none")
 Randn = Callable[..., torch.Tensor]  # randn(n, *shape) -> [n, *shape] normal noise (training: drawn for the global batch)
