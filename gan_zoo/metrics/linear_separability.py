@@ -139,7 +139,7 @@ def ls(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> tuple[dic
     num_attributes = len(classifiers.names)
     banks: dict[str, FeatureBank] = {}
     blocks = latent_blocks(dataset, spec.num_gen, opts.sample_block, rank, world, opts.seed, opts.num_workers)
-    for number, indices, labels in blocks:
+    for number, indices, labels in evaluator.with_progress(blocks, f"{spec.name} (fakes classified)", spec.num_gen, images_in=lambda item: len(item[1])):
         block_rng = block_generator(opts.seed, number)
         z = torch.randn(len(indices), generator.z_dim, generator=block_rng).to(device)
         labels = labels.to(device) if labels is not None else None

@@ -10,7 +10,7 @@ gradients and without moving the caller's RNG streams, and left in the mode it w
 import contextlib
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -227,7 +227,7 @@ class MetricEvaluator:
         images embedded of `total`, every rank's share counted as rank 0's.
         """
         banks = {layer: FeatureBank(extractor.dims(layer)).to(device) for layer in layers}
-        blocks = self._with_progress(blocks, stage, total)
+        blocks = self.with_progress(blocks, stage, total)
 
         def flush(pending: list[tuple[Tensor, Tensor]]) -> None:
             if pending:
@@ -245,17 +245,25 @@ class MetricEvaluator:
         flush(pending)
         return {layer: bank.compute() for layer, bank in banks.items()}
 
-    def _with_progress(self, blocks: Iterator[tuple[Tensor, Tensor]], stage: str, total: int) -> Iterator[tuple[Tensor, Tensor]]:
-        rank, world = rank_and_world()
+    def progress_bar(self, stage: str, total: int) -> Any:
+        """A bar named `stage` counting images of `total` on stderr, with an ETA (tqdm), when
+        `options.progress` is on, on rank 0; otherwise an object whose update() and close() do nothing.
+        Family metrics use it for their own stages (mIoU's label maps, StarGAN v2's translations)."""
+        rank, _ = rank_and_world()
         if not self.options.progress or rank != 0 or not total:
-            yield from blocks
-            return
+            return _NoBar()
         from tqdm.auto import tqdm
 
-        with tqdm(total=total, desc=stage, unit="img", dynamic_ncols=True, mininterval=1.0) as bar:
-            for indices, images in blocks:
-                yield indices, images
-                bar.update(min(len(indices) * world, total - bar.n))
+        return tqdm(total=total, desc=stage, unit="img", dynamic_ncols=True, mininterval=1.0)
+
+    def with_progress(self, blocks: Iterable[Any], stage: str, total: int, images_in: Callable[[Any], int] = lambda item: len(item[0])) -> Iterator[Any]:
+        """`blocks` passed through, counted on a `progress_bar`: each item holds `images_in(item)` images
+        of this rank (by default its first element is the block's sample indices), counted for every rank."""
+        _, world = rank_and_world()
+        with contextlib.closing(self.progress_bar(stage, total)) as bar:
+            for item in blocks:
+                yield item
+                bar.update(min(images_in(item) * world, total - bar.n))
 
     def _fake_features(self, name: str, count: int, module: Any, dataset: MirroredDataset) -> dict[str, Tensor]:
         key = (name, count)
@@ -307,3 +315,15 @@ def _stage_line(text: str) -> None:
     from tqdm.auto import tqdm
 
     tqdm.write(text, file=sys.stderr)
+
+
+class _NoBar:
+    """The progress bar of a run without one (progress off, or a rank other than 0)."""
+
+    n = 0
+
+    def update(self, count: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass

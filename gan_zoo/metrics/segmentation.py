@@ -187,7 +187,9 @@ def miou(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> tuple[d
     rank, world = rank_and_world()
     block = evaluator.options.sample_block
     confusion = torch.zeros(segmenter.num_classes, segmenter.num_classes, dtype=torch.long, device=device)
-    for indices, batch in real_blocks(dataset, _count(spec, dataset), block, rank, world, evaluator.options.num_workers):
+    count = _count(spec, dataset)
+    blocks = real_blocks(dataset, count, block, rank, world, evaluator.options.num_workers)
+    for indices, batch in evaluator.with_progress(blocks, f"{spec.name} (fakes from label maps, segmented)", count):
         batch = {k: v.to(device) for k, v in batch.items()}
         fakes = module.eval_fakes(batch, block_generator(evaluator.options.seed, int(indices[0]) // block))
         predicted = segmenter.predict(to_uint8(fakes)).to(device)

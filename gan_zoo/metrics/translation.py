@@ -138,6 +138,9 @@ def translation(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> 
     batch_size = evaluator.options.batch_size
     fids: dict[str, float] = {}
     lpips: dict[str, float] = {}
+    sources = {d: len(val.members(d)[: options["max_sources"]]) for d in range(len(names))}
+    total = sum(sources[s] for t in range(len(names)) for s in range(len(names)) if s != t) * outputs
+    bar = evaluator.progress_bar(f"{spec.name} (translations)", total)
     for target, target_name in enumerate(names):
         mu, cov = _real_statistics(evaluator, train, target, device)
         references = torch.cat(_batches(val, val.members(target), resolution, batch_size))
@@ -161,11 +164,13 @@ def translation(evaluator: Any, spec: MetricSpec, module: Any, dataset: Any) -> 
                     fake = module.translate(x_src, styles)
                     group.append(fake)
                     features.append(extractor(to_uint8(fake)))
+                    bar.update(n)
                 pairs = [distance(group[i], group[j]).mean() for i in range(outputs) for j in range(i + 1, outputs)]
                 distances.append(torch.stack(pairs).mean())
             task = f"{source_name}2{target_name}"
             fids[task] = frechet_distance_to_features(torch.cat(features), mu, cov, ddof=1)
             lpips[task] = float(torch.stack(distances).mean())
+    bar.close()
     values = {f"{spec.name}_fid": sum(fids.values()) / len(fids), f"{spec.name}_lpips": sum(lpips.values()) / len(lpips)}
     values.update({f"{spec.name}_fid/{task}": value for task, value in fids.items()})
     values.update({f"{spec.name}_lpips/{task}": value for task, value in lpips.items()})

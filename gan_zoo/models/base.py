@@ -24,7 +24,8 @@
 import copy
 import random
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -34,6 +35,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gan_zoo.data.transforms import to_uint8
 from gan_zoo.training.checkpoint_version import CHECKPOINT_FORMAT_VERSION, upgrade_checkpoint
 from gan_zoo.training.resources import peak_memory_gb
 
@@ -52,6 +54,38 @@ def lazy_regularization_adam_kwargs(lr: float, betas: Sequence[float], interval:
         return {"lr": lr, "betas": tuple(betas)}
     ratio = interval / (interval + 1)
     return {"lr": lr * ratio, "betas": tuple(beta**ratio for beta in betas)}
+
+
+EMA_SETTINGS = ("beta", "half_life_kimg", "rampup")
+
+
+def settings_with_defaults(key: str, defaults: Mapping[str, Any], given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """`{**defaults, **given}` for a node of settings (`model.loss`, `model.sampling`, `model.ema`, ...),
+    refusing a key the family does not know: Hydra lets `+model.loss.x=1` add any key to such a node,
+    and a misspelt setting silently ignored would train with the default instead."""
+    given = dict(given or {})
+    unknown = sorted(set(given) - set(defaults))
+    if unknown:
+        from gan_zoo.config_errors import did_you_mean, either  # noqa: PLC0415 - only on the error path
+        from gan_zoo.errors import ConfigError  # noqa: PLC0415
+
+        name = unknown[0]
+        matches = did_you_mean(name, defaults)
+        hint = f" (did you mean {either([f'{key}.{m}' for m in matches])}?)" if matches else ""
+        raise ConfigError(f"{key}.{name} is not a setting of {key}; it has {', '.join(sorted(defaults))}{hint}")
+    return {**defaults, **given}
+
+
+@contextmanager
+def eval_mode(network: nn.Module) -> Iterator[None]:
+    """Eval mode for a while (Lightning puts every sub-module in train mode): sampling uses the batch-norm
+    running statistics and runs no spectral-norm power iteration, as the official G_ema and test scripts."""
+    was_training = network.training
+    network.eval()
+    try:
+        yield
+    finally:
+        network.train(was_training)
 
 
 def cycled_labels(seeds: Sequence[int], labels: Tensor | None, num_classes: int) -> Tensor | None:
@@ -85,7 +119,8 @@ class GANModule(L.LightningModule):
         super().__init__()
         self.automatic_optimization = False
         self.save_hyperparameters()
-        self.ema_config = dict(ema or {"beta": 0.999})
+        self.ema_config = dict(ema or {"beta": 0.999})  # only the keys given: "beta" in it selects the per-step form
+        settings_with_defaults("model.ema", dict.fromkeys(EMA_SETTINGS), self.ema_config)  # refuses unknown keys
         self.compile_networks = compile
         self.register_buffer("cur_nimg", torch.zeros((), dtype=torch.long))
         self.register_buffer("step_count", torch.zeros((), dtype=torch.long))  # training steps done
@@ -326,6 +361,12 @@ class GANModule(L.LightningModule):
     def sample(self, seeds: Sequence[int], **kwargs: Any) -> Tensor:
         """uint8 images [N, C, H, W] from G_ema, one per seed, deterministic per seed and device."""
         raise NotImplementedError
+
+    def sample_with_options(self, seeds: Sequence[int], labels: Tensor | None, options: dict[str, Any]) -> Tensor:
+        """`sample` of the families whose `generate(z, labels, **options)` takes `model.sampling`'s options
+        (truncation, noise mode): those given in `options` override the config's, others are ignored."""
+        chosen = {**self.sampling, **{k: v for k, v in options.items() if k in self.sampling}}
+        return to_uint8(self.generate(self.latents_from_seeds(seeds, self.G.z_dim), labels, **chosen))
 
     def eval_fakes(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
         """Fake images in [-1, 1] for a real evaluation batch under the family's protocol."""

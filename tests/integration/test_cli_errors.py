@@ -118,6 +118,10 @@ BAD_OVERRIDES = [
     (["train", "experiment=smok/pggan"], ["did you mean", "experiment=smoke/pggan"]),
     (["train", "experiment=smoke/pggan", "model.lrr=1"], ["model.lrr", "'lrr'", "resolution"]),
     (["train", "experiment=smoke/pggan", "+model.lrr=1"], ["model.lrr", "PGGANModule"]),
+    # keys added inside a node of settings are refused by name, not ignored
+    (["train", "experiment=smoke/pggan", "+model.loss.wgan_lamda=1"], ["model.loss.wgan_lamda", "did you mean model.loss.wgan_lambda"]),
+    (["train", "experiment=smoke/stylegan2", "+model.ema.half_life=1"], ["model.ema.half_life", "did you mean model.ema.half_life_kimg"]),
+    (["train", "experiment=smoke/stargan_v2", "+model.loss.lambda_styl=1"], ["model.loss.lambda_styl", "lambda_sty"]),
     (["train", "experiment=smoke/pggan", "+model.generator.fmap_maxx=1"], ["did you mean model.generator.fmap_max"]),
     (["train", "experiment=smoke/pggan", "trainer.acelerator=cpu"], ["did you mean trainer.accelerator"]),
     (["train", "experiment=smoke/pggan", "seedd=1"], ["did you mean seed"]),

@@ -16,7 +16,7 @@ from gan_zoo.data.transforms import to_uint8
 from gan_zoo.layers.resample import upscale_nearest
 from gan_zoo.losses.auxiliary_classifier import auxiliary_classifier_loss
 from gan_zoo.losses.wgan_gp import drift_penalty, gradient_penalty, wgan_discriminator_loss, wgan_generator_loss
-from gan_zoo.models.base import GANModule, Phase, cycled_labels
+from gan_zoo.models.base import GANModule, Phase, cycled_labels, settings_with_defaults
 from gan_zoo.models.pggan.growing import ProgressiveGrowing
 from gan_zoo.models.pggan.networks import PGGANDiscriminator, PGGANGenerator
 
@@ -48,7 +48,7 @@ class PGGANModule(ProgressiveGrowing, GANModule):
         self.G = PGGANGenerator(resolution=resolution, num_channels=num_channels, label_size=label_size, **(generator or {}))
         self.D = PGGANDiscriminator(resolution=resolution, num_channels=num_channels, label_size=label_size, **(discriminator or {}))
         self.init_ema()
-        self.loss_config = {"wgan_lambda": 10.0, "wgan_target": 1.0, "wgan_epsilon": 0.001, "cond_weight": 1.0, **(loss or {})}
+        self.loss_config = settings_with_defaults("model.loss", {"wgan_lambda": 10.0, "wgan_target": 1.0, "wgan_epsilon": 0.001, "cond_weight": 1.0}, loss)
         self.init_growing(resolution, schedule, reset_optimizer_for_new_lod)
         self.betas = tuple(betas)
         self.eps = eps

@@ -23,25 +23,13 @@ from gan_zoo.augment.blur import blur_sigma
 from gan_zoo.data.transforms import to_uint8
 from gan_zoo.errors import ConfigError
 from gan_zoo.losses.projected_hinge import projected_hinge_d_loss, projected_hinge_g_loss
-from gan_zoo.models.base import GANModule, Phase, cycled_labels, lazy_regularization_adam_kwargs
+from gan_zoo.models.base import GANModule, Phase, cycled_labels, eval_mode, lazy_regularization_adam_kwargs
 from gan_zoo.models.projected_gan.discriminator import projected_gan_discriminator
 from gan_zoo.models.projected_gan.generator import FastGANGenerator
 from gan_zoo.models.stylegan2.generator import Generator as StyleGAN2Generator
 
 GENERATORS = ("fastgan_lite", "fastgan", "stylegan2")
 OFFICIAL_LR = {"fastgan_lite": 0.0002, "fastgan": 0.0002, "stylegan2": 0.002}  # G and D (train.py)
-
-
-@contextlib.contextmanager
-def eval_mode(network: nn.Module) -> Iterator[None]:
-    """Eval mode for a while: sampling uses batch-norm running statistics and no spectral-norm power
-    iteration, as the official G_ema (Lightning puts every sub-module in train mode)."""
-    was_training = network.training
-    network.eval()
-    try:
-        yield
-    finally:
-        network.train(was_training)
 
 
 class ProjectedGANModule(GANModule):

@@ -14,8 +14,6 @@ metrics read G_ema, so the default `ema.beta` is 0: after every step G_ema is an
 beta gives a real moving average for those who want one.
 """
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 import torch
@@ -26,7 +24,7 @@ from gan_zoo.errors import ConfigError
 from gan_zoo.losses.feature_matching import feature_matching_loss
 from gan_zoo.losses.hinge import hinge_discriminator_loss, hinge_generator_loss
 from gan_zoo.losses.perceptual import VGGPerceptualLoss, load_vgg19_trunk
-from gan_zoo.models.base import GANModule, Phase
+from gan_zoo.models.base import GANModule, Phase, eval_mode
 from gan_zoo.models.spade.blocks import init_weights
 from gan_zoo.models.spade.discriminator import MultiscaleDiscriminator
 from gan_zoo.models.spade.encoder import ConvEncoder, reparameterize
@@ -34,18 +32,6 @@ from gan_zoo.models.spade.generator import SPADEGenerator
 from gan_zoo.models.spade.loss import kl_divergence
 from gan_zoo.models.spade.schedule import LR_SCHEDULES, epoch_lr, epoch_of, lr_factor
 from gan_zoo.models.spade.semantics import semantic_input
-
-
-@contextlib.contextmanager
-def eval_mode(network: nn.Module) -> Iterator[None]:
-    """Eval mode for a while (Lightning puts every sub-module in train mode): sampling uses the batch-norm
-    running statistics, as the official test script, and runs no spectral-norm power iteration."""
-    was_training = network.training
-    network.eval()
-    try:
-        yield
-    finally:
-        network.train(was_training)
 
 
 class SPADEModule(GANModule):

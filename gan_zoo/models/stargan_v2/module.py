@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from gan_zoo.data.transforms import to_uint8
 from gan_zoo.errors import ConfigError
 from gan_zoo.losses.r1 import r1_penalty
-from gan_zoo.models.base import GANModule
+from gan_zoo.models.base import GANModule, settings_with_defaults
 from gan_zoo.models.stargan_v2.blocks import he_init
 from gan_zoo.models.stargan_v2.discriminator import Discriminator
 from gan_zoo.models.stargan_v2.encoder import StyleEncoder
@@ -81,7 +81,7 @@ class StarGANv2Module(GANModule):
             raise ConfigError(
                 f"StarGAN v2 translates between domains, but data.num_classes (the domain count) is {num_domains}; use a data set with >= 2 domains"
             )
-        self.loss_config = {**LOSS_DEFAULTS, **(loss or {})}
+        self.loss_config = settings_with_defaults("model.loss", LOSS_DEFAULTS, loss)
         unknown = set(self.loss_config) - set(LOSS_DEFAULTS)
         if unknown:
             raise ConfigError(f"unknown model.loss keys {sorted(unknown)}; use {', '.join(LOSS_DEFAULTS)}")

@@ -15,11 +15,10 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gan_zoo.data.transforms import to_uint8
 from gan_zoo.layers.style_mixing import crossover_styles
 from gan_zoo.losses.logistic import logistic_discriminator_loss, logistic_generator_loss
 from gan_zoo.losses.r1 import r1_of
-from gan_zoo.models.base import GANModule, Phase
+from gan_zoo.models.base import GANModule, Phase, settings_with_defaults
 from gan_zoo.models.pggan.growing import ProgressiveGrowing
 from gan_zoo.models.stylegan.networks import StyleGANDiscriminator, StyleGANGenerator
 
@@ -60,7 +59,7 @@ class StyleGANModule(ProgressiveGrowing, GANModule):
         self.init_ema()
         self.r1_gamma = r1_gamma
         self.style_mixing_prob = style_mixing_prob
-        self.sampling = {"truncation_psi": 0.7, "truncation_cutoff": 8, "noise_mode": "const", **(sampling or {})}
+        self.sampling = settings_with_defaults("model.sampling", {"truncation_psi": 0.7, "truncation_cutoff": 8, "noise_mode": "const"}, sampling)
         self.betas = tuple(betas)
         self.eps = eps
         if conditional:
@@ -153,9 +152,7 @@ class StyleGANModule(ProgressiveGrowing, GANModule):
 
     def sample(self, seeds: list[int], labels: Tensor | None = None, **kwargs: Any) -> Tensor:
         """uint8 images per seed; truncation_psi / truncation_cutoff / noise_mode default to model.sampling."""
-        options = {**self.sampling, **{k: v for k, v in kwargs.items() if k in self.sampling}}
-        images = self.generate(self.latents_from_seeds(seeds, self.G.z_dim), labels, **options)
-        return to_uint8(images)
+        return self.sample_with_options(seeds, labels, kwargs)
 
     def eval_fakes(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
         """Metric protocol of the official code: no truncation, random noise (here from `generator`)."""

@@ -20,13 +20,12 @@ from typing import Any
 import torch
 from torch import Tensor, nn
 
-from gan_zoo.data.transforms import to_uint8
 from gan_zoo.errors import ConfigError
 from gan_zoo.layers.style_mixing import crossover_styles, draw_cutoff
 from gan_zoo.losses.logistic import logistic_discriminator_loss, logistic_generator_loss
 from gan_zoo.losses.path_length import path_lengths, running_path_length_penalty
 from gan_zoo.losses.r1 import r1_penalty
-from gan_zoo.models.base import GANModule, Phase, cycled_labels, lazy_regularization_adam_kwargs
+from gan_zoo.models.base import GANModule, Phase, cycled_labels, lazy_regularization_adam_kwargs, settings_with_defaults
 from gan_zoo.models.stylegan2.discriminator import Discriminator
 from gan_zoo.models.stylegan2.generator import Generator
 from gan_zoo.models.stylegan2.plan import AutoHyperparameters, auto_hyperparameters
@@ -91,7 +90,7 @@ class StyleGAN2Module(GANModule):
         # New names, not reassigned arguments: save_hyperparameters() records the arguments as given.
         mapping_kwargs = dict(mapping or {})
         discriminator_kwargs = dict(discriminator or {})
-        loss_config = {**LOSS_DEFAULTS, **(loss or {})}
+        loss_config = settings_with_defaults("model.loss", LOSS_DEFAULTS, loss)
         ema_config = dict(ema or {"half_life_kimg": 10.0, "rampup": None})
         auto_config: AutoHyperparameters | None = auto_hyperparameters(resolution, auto_gpus) if auto else None
         if auto_config is not None:
@@ -116,7 +115,7 @@ class StyleGAN2Module(GANModule):
         self.G_reg_interval, self.D_reg_interval = G_reg_interval, D_reg_interval
         self.G_lr = self.D_lr = lr
         self.betas, self.eps = tuple(betas), eps
-        self.sampling = {**SAMPLING_DEFAULTS, **(sampling or {})}
+        self.sampling = settings_with_defaults("model.sampling", SAMPLING_DEFAULTS, sampling)
         self.augment_pipe, self.ada = build_augmentation(aug, augment)
         self.register_buffer("pl_mean", torch.zeros(()))  # running mean of path lengths (progress state)
         if conditional:
@@ -270,9 +269,7 @@ class StyleGAN2Module(GANModule):
 
     def sample(self, seeds: list[int], labels: Tensor | None = None, **kwargs: Any) -> Tensor:
         """uint8 images per seed; a conditional model without labels cycles through the classes by seed."""
-        options = {**self.sampling, **{k: v for k, v in kwargs.items() if k in self.sampling}}
-        images = self.generate(self.latents_from_seeds(seeds, self.G.z_dim), cycled_labels(seeds, labels, self.c_dim), **options)
-        return to_uint8(images)
+        return self.sample_with_options(seeds, cycled_labels(seeds, labels, self.c_dim), kwargs)
 
     @torch.no_grad()
     def eval_fakes(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:

@@ -23,6 +23,7 @@ from torch import Tensor, nn
 
 from gan_zoo.augment.blur import blur_images, blur_sigma
 from gan_zoo.errors import ConfigError
+from gan_zoo.models.base import settings_with_defaults
 from gan_zoo.models.stylegan2.module import StyleGAN2Module
 from gan_zoo.models.stylegan3.generator import StyleGAN3Generator
 
@@ -90,7 +91,7 @@ class StyleGAN3Module(StyleGAN2Module):
     ) -> None:
         if cfg not in CONFIGS:
             raise ConfigError(f"model.cfg={cfg!r} is not a StyleGAN3 configuration; choose one of {', '.join(CONFIGS)} (StyleGAN2 itself is model=stylegan2)")
-        loss_config = {**LOSS_DEFAULTS, **(loss or {})}
+        loss_config = settings_with_defaults("model.loss", LOSS_DEFAULTS, loss)
         if loss_config["blur_init_sigma"] is None:
             loss_config["blur_init_sigma"] = 10.0 if cfg == "stylegan3-r" else 0.0
         # build_generator reads these: it runs inside StyleGAN2Module.__init__.
@@ -123,7 +124,7 @@ class StyleGAN3Module(StyleGAN2Module):
         self.cfg = cfg
         self.G_lr, self.D_lr = G_lr, D_lr
         self.magnitude_ema_beta = magnitude_ema_beta
-        self.sampling = {**SAMPLING_DEFAULTS, **(sampling or {})}
+        self.sampling = settings_with_defaults("model.sampling", SAMPLING_DEFAULTS, sampling)
         if magnitude_ema_beta is not None:
             self.G.set_magnitude_ema_beta(magnitude_ema_beta)
 

@@ -23,11 +23,10 @@ from torch import Tensor, nn
 
 from gan_zoo.augment.blur import blur_sigma
 from gan_zoo.checkpoints import load_checkpoint_file
-from gan_zoo.data.transforms import to_uint8
 from gan_zoo.errors import CheckpointError, ConfigError
 from gan_zoo.losses.path_length import path_lengths, running_path_length_penalty
 from gan_zoo.losses.projected_hinge import classifier_guidance_loss, projected_hinge_d_loss, projected_hinge_g_loss
-from gan_zoo.models.base import GANModule, Phase, cycled_labels, lazy_regularization_adam_kwargs
+from gan_zoo.models.base import GANModule, Phase, cycled_labels, lazy_regularization_adam_kwargs, settings_with_defaults
 from gan_zoo.models.projected_gan.classifier import GuidanceClassifier
 from gan_zoo.models.projected_gan.discriminator import stylegan_xl_discriminator
 from gan_zoo.models.stylegan_xl.generator import StyleGANXLGenerator
@@ -108,7 +107,7 @@ class StyleGANXLModule(GANModule):
         self.c_dim = num_classes if conditional else 0
         self.stage, self.stem_resolution = stage, stem_resolution
         self.is_superres = stage > stem_resolution
-        self.loss_config = {**LOSS_DEFAULTS, **(loss or {})}
+        self.loss_config = settings_with_defaults("model.loss", LOSS_DEFAULTS, loss)
         stem_kwargs = {
             "z_dim": z_dim, "c_dim": self.c_dim, "w_dim": w_dim, "img_channels": num_channels, "mapping_kwargs": mapping,
             "channel_base": channel_base, "channel_max": channel_max, "num_layers": syn_layers, "conv_kernel": conv_kernel,
@@ -136,14 +135,16 @@ class StyleGANXLModule(GANModule):
         if self.c_dim:  # the official D's class embeddings start from the generator's pretrained table
             self.D.load_class_embedding(self.G.mapping.embed.weight.detach())
         self.init_ema()
-        clf = {"name": "deit_small_distilled_patch16_224", "pretrained": disc["pretrained_backbones"], "weights": None, **(classifier or {})}
+        clf = settings_with_defaults(
+            "model.classifier", {"name": "deit_small_distilled_patch16_224", "pretrained": disc["pretrained_backbones"], "weights": None}, classifier
+        )
         self.classifier_config = clf
         self.use_guidance = self.is_superres and bool(self.c_dim) and self.loss_config["cls_weight"] > 0
         # A loss network, like the metric networks: never a sub-module, so never in a checkpoint.
         object.__setattr__(self, "guidance_classifier", None)
         self.G_reg_interval, self.D_reg_interval = G_reg_interval, D_reg_interval
         self.G_lr, self.D_lr, self.betas, self.eps = G_lr, D_lr, tuple(betas), eps
-        self.sampling = {**SAMPLING_DEFAULTS, **(sampling or {})}
+        self.sampling = settings_with_defaults("model.sampling", SAMPLING_DEFAULTS, sampling)
         self.register_buffer("pl_mean", torch.zeros(()))  # running mean of path lengths (progress state)
         if conditional:
             self.provides_required = frozenset({"image", "label"})
@@ -251,9 +252,7 @@ class StyleGANXLModule(GANModule):
 
     def sample(self, seeds: list[int], labels: Tensor | None = None, **kwargs: Any) -> Tensor:
         """uint8 images per seed; a conditional model without labels cycles through the classes by seed."""
-        options = {**self.sampling, **{k: v for k, v in kwargs.items() if k in self.sampling}}
-        images = self.generate(self.latents_from_seeds(seeds, self.G.z_dim), cycled_labels(seeds, labels, self.c_dim), **options)
-        return to_uint8(images)
+        return self.sample_with_options(seeds, cycled_labels(seeds, labels, self.c_dim), kwargs)
 
     @torch.no_grad()
     def eval_fakes(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:

@@ -162,7 +162,7 @@ def _train_classifiers(folder) -> dict[str, float]:
 
 
 def test_classifier_folder_from_shapes_runs_on_stylegan2(tmp_path):
-    from test_stylegan2_module import tiny_module
+    from tests.unit.stylegan2.test_stylegan2_module import tiny_module
 
     accuracies = _train_classifiers(tmp_path)
     # Both are near-linear in the pooled colours: a working classifier is far above chance (50 %).

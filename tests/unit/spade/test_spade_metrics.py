@@ -73,6 +73,14 @@ def test_a_perfect_generator_scores_one_and_constant_ones_at_most_one_half(shape
     assert evaluate(LabelModule("real"), shapes, name="miou20").card["num_label_maps"] == 20
 
 
+def test_miou_shows_a_progress_bar_of_label_maps_when_asked(shapes, capsys) -> None:
+    evaluate(LabelModule("real"), shapes, name="miou20", progress=True)
+    err = capsys.readouterr().err
+    assert "miou20 (fakes from label maps, segmented)" in err and "20/20" in err
+    evaluate(LabelModule("real"), shapes, name="miou20")
+    assert capsys.readouterr().err == ""
+
+
 def test_missing_segmenter_names_the_paper_networks_and_where_to_put_one(shapes, tmp_path) -> None:
     from gan_zoo.data import PairedFolderDataset
 

@@ -37,9 +37,9 @@ def dataset():
     return shapes_domain_pairs(resolution=16, num_images=16, val_images=24, kinds=[0, 1])
 
 
-def evaluator(names, inception, distance=None) -> MetricEvaluator:
+def evaluator(names, inception, distance=None, **extra) -> MetricEvaluator:
     path, digest = inception
-    options = MetricOptions(weights={"tv_inception": str(path)}, weights_sha256={"tv_inception": digest}, use_cache=False, batch_size=4)
+    options = MetricOptions(weights={"tv_inception": str(path)}, weights_sha256={"tv_inception": digest}, use_cache=False, batch_size=4, **extra)
     return MetricEvaluator(names, options, distance=distance or L1Distance())
 
 
@@ -54,7 +54,7 @@ def test_names_parse_and_are_listed() -> None:
 
 
 @pytest.mark.slow  # random Inception on CPU: about a minute
-def test_per_task_fid_and_lpips_over_ten_outputs(inception, dataset) -> None:
+def test_per_task_fid_and_lpips_over_ten_outputs(inception, dataset, capsys) -> None:
     torch.manual_seed(0)
     module = StarGANv2Module(resolution=16, num_domains=2, **TINY)
     distance = L1Distance()
@@ -71,8 +71,11 @@ def test_per_task_fid_and_lpips_over_ten_outputs(inception, dataset) -> None:
     # 2 tasks x 1 batch of 2 sources x 45 pairs of the 10 outputs, per mode
     assert distance.calls == 2 * 2 * 45
     # latent-guided outputs of one input differ (diversity > 0); the metric is deterministic per seed
-    again = evaluator(["translation_latent2"], inception).evaluate(module, dataset)[0]
+    again = evaluator(["translation_latent2"], inception, progress=True).evaluate(module, dataset)[0]
     assert again.values == results[0].values
+    # the bar counts translated images: 2 tasks x 2 sources x 10 outputs
+    err = capsys.readouterr().err
+    assert "translation_latent2 (translations)" in err and "40/40" in err
 
 
 def test_refused_without_validation_split_or_for_non_translation_models(inception) -> None:
