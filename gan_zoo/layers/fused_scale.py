@@ -21,23 +21,35 @@ def _summed_shifts(weight: torch.Tensor) -> torch.Tensor:
     return w[:, :, 1:, 1:] + w[:, :, :-1, 1:] + w[:, :, 1:, :-1] + w[:, :, :-1, :-1]
 
 
-class EqualizedUpConv2d(EqualizedConv2d):
-    """Nearest ×2 up-sampling followed by an equalized 3×3 convolution."""
+class _ResamplingConv3x3(EqualizedConv2d):
+    """The equalized 3×3 convolution both resampling layers are: one set of parameters whichever form
+    runs, so `fused` can change without touching a checkpoint."""
 
     def __init__(
         self,
         in_channels: int,
         out_channels: int,
-        fused: bool = False,  # one transposed conv instead of up + conv (same result, cheaper)
-        bias: bool = True,  # False: no `bias` parameter (StyleGAN adds its bias after the noise)
+        fused: bool = False,  # one strided (transposed) 4×4 conv instead of resampling + 3×3 conv (same result, cheaper)
+        bias: bool = True,  # False: no `bias` parameter
         gain: float = 2**0.5,  # He gain before a leaky ReLU
     ) -> None:
         super().__init__(in_channels, out_channels, 3, bias=bias, gain=gain)
         self.fused = fused
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
+    def _scaled(self) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """(weight, bias) with the equalized-lr gains applied, as both forms convolve with them."""
         bias = None if self.bias is None else self.bias * self.bias_gain
-        weight = self.weight * self.weight_gain
+        return self.weight * self.weight_gain, bias
+
+
+class EqualizedUpConv2d(_ResamplingConv3x3):
+    """Nearest ×2 up-sampling followed by an equalized 3×3 convolution.
+
+    bias=False leaves out the `bias` parameter: StyleGAN adds its bias after the noise.
+    """
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight, bias = self._scaled()
         if not self.fused:
             return F.conv2d(upsample_nearest2x(x), weight, bias, padding=1)
         # conv_transpose2d correlates with the flipped kernel and wants it as [in, out, k, k].
@@ -48,23 +60,15 @@ class EqualizedUpConv2d(EqualizedConv2d):
         return f"{super().extra_repr()}, up=2, fused={self.fused}"
 
 
-class EqualizedDownConv2d(EqualizedConv2d):
-    """An equalized 3×3 convolution followed by 2×2 box down-sampling."""
+class EqualizedDownConv2d(_ResamplingConv3x3):
+    """An equalized 3×3 convolution followed by 2×2 box down-sampling.
 
-    def __init__(
-        self,
-        in_channels: int,
-        out_channels: int,
-        fused: bool = False,  # one stride-2 conv instead of conv + pool (same result, cheaper)
-        bias: bool = True,  # a per-channel bias commutes with the box average, so its place does not matter
-        gain: float = 2**0.5,  # He gain before a leaky ReLU
-    ) -> None:
-        super().__init__(in_channels, out_channels, 3, bias=bias, gain=gain)
-        self.fused = fused
+    The bias is added before the pooling: a per-channel bias commutes with the box average, so its
+    place does not matter.
+    """
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        bias = None if self.bias is None else self.bias * self.bias_gain
-        weight = self.weight * self.weight_gain
+        weight, bias = self._scaled()
         if not self.fused:
             return downsample_box2x(F.conv2d(x, weight, bias, padding=1))
         return F.conv2d(x, _summed_shifts(weight) * 0.25, bias, stride=2, padding=1)

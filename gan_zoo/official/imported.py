@@ -28,3 +28,33 @@ def require(condition: bool, source: Path | str, message: str) -> None:
     """Refuse a file whose architecture gan-zoo does not have, with a sentence naming the setting."""
     if not condition:
         raise CheckpointError(f"{source}: {message}")
+
+
+def imported_networks(
+    family: str,
+    model_target: str,
+    hyper_parameters: dict[str, Any],
+    state_dict: dict[str, torch.Tensor],
+    source_format: str,
+    networks: tuple[str, ...],
+    notes: list[str],
+    snapshot: dict[str, Any] | None = None,
+) -> ImportedNetworks:
+    """The import of a GAN file whose `data` is what G was built for (resolution, classes).
+
+    `snapshot`: the dict a training_loop.py snapshot pickles (NVlabs, Projected GAN, StyleGAN-XL); its
+    `training_set_kwargs` also name the data set's path, which the TF pickles do not record.
+    """
+    data: dict[str, Any] = {"resolution": hyper_parameters["resolution"], "num_classes": hyper_parameters["num_classes"]}
+    if snapshot is not None:
+        data["path"] = (snapshot.get("training_set_kwargs") or {}).get("path")
+    return ImportedNetworks(
+        family=family,
+        model_target=model_target,
+        hyper_parameters=hyper_parameters,
+        state_dict=state_dict,
+        source_format=source_format,
+        networks=networks,
+        notes=notes,
+        data=data,
+    )

@@ -19,7 +19,7 @@ the file: nothing is taken from `overrides`.
 from pathlib import Path
 from typing import Any
 
-from gan_zoo.official.imported import ImportedNetworks, require
+from gan_zoo.official.imported import ImportedNetworks, imported_networks, require
 from gan_zoo.official.projected_discriminator import (
     attribute,
     child,
@@ -28,6 +28,7 @@ from gan_zoo.official.projected_discriminator import (
     snapshot_networks,
 )
 from gan_zoo.official.safe_pickle import ObjectRecord, PersistentRecord, module_state_dict
+from gan_zoo.official.stylegan2_nvlabs import require_skip_synthesis
 
 MODEL_TARGET = "gan_zoo.models.projected_gan.module.ProjectedGANModule"
 FASTGAN_CLASS = "pg_modules.networks_fastgan.Generator"
@@ -85,17 +86,7 @@ def _stylegan2(g: PersistentRecord, source: Path) -> dict[str, Any]:
     generator_keys = ("z_dim", "c_dim", "w_dim", "img_resolution", "img_channels", "mapping_kwargs")
     synthesis = {k: v for k, v in kwargs.items() if k not in generator_keys}  # train.py passes them at the top level
     mapping = dict(kwargs.get("mapping_kwargs") or {})
-    require(
-        synthesis.get("architecture", "skip") == "skip",
-        source,
-        f"G architecture {synthesis.get('architecture')!r}: gan-zoo's StyleGAN2 generator is the official 'skip'",
-    )
-    require(
-        tuple(synthesis.get("resample_filter", (1, 3, 3, 1))) == (1, 3, 3, 1),
-        source,
-        f"G resample_filter {synthesis.get('resample_filter')}: gan-zoo uses [1, 3, 3, 1]",
-    )
-    require(synthesis.get("use_noise", True), source, "G built with use_noise=False: gan-zoo's StyleGAN2 always has noise inputs")
+    require_skip_synthesis(synthesis, source)
     for key, default in MAPPING_DEFAULTS.items():
         require(mapping.get(key, default) == default, source, f"G mapping {key}={mapping.get(key)!r}: gan-zoo's Projected GAN mapping has {key}={default!r}")
     return {
@@ -132,14 +123,6 @@ def convert(data: dict[str, Any], source: Path, overrides: dict[str, Any]) -> Im
             "FastGAN (full) draws its noise inputs whatever noise_mode says, as the official generator: "
             "gan-zoo seeds them from each image's seed, the official gen_images.py leaves torch unseeded"
         )
-    training_set = data.get("training_set_kwargs") or {}
-    return ImportedNetworks(
-        family="projected_gan",
-        model_target=MODEL_TARGET,
-        hyper_parameters=hyper_parameters,
-        state_dict=state,
-        source_format=f"projected-gan-pickle ({settings['generator']})",
-        networks=networks,
-        notes=notes,
-        data={"resolution": settings["resolution"], "num_classes": c_dim, "path": training_set.get("path")},
-    )
+    # hyper_parameters holds settings' resolution and num_classes (D's settings name neither)
+    source_format = f"projected-gan-pickle ({settings['generator']})"
+    return imported_networks("projected_gan", MODEL_TARGET, hyper_parameters, state, source_format, networks, notes, snapshot=data)

@@ -13,7 +13,7 @@ None); the repository is told apart by its module source (read as text, never ru
 from pathlib import Path
 from typing import Any
 
-from gan_zoo.official.imported import ImportedNetworks, require
+from gan_zoo.official.imported import ImportedNetworks, imported_networks, require
 from gan_zoo.official.safe_pickle import PersistentRecord, module_state_dict
 
 MODEL_TARGET = "gan_zoo.models.stylegan2.module.StyleGAN2Module"
@@ -28,6 +28,24 @@ def matches(data: Any, source: Path) -> bool:
 
 def _from_stylegan3_repo(record: PersistentRecord) -> bool:
     return "fused_modconv_default" in record.module_src
+
+
+def require_skip_synthesis(synthesis: dict[str, Any], source: Path, skip_note: str = "") -> None:
+    """Refuse a StyleGAN2 synthesis network (its constructor kwargs, official defaults where absent) that is
+    not gan-zoo's: the official 'skip' generator with the [1, 3, 3, 1] FIR filter and noise inputs. Shared
+    by the NVlabs and the Projected GAN snapshots, whose synthesis networks are the same class; `skip_note`
+    follows 'skip' in the message (" (config F)" where the paper's configurations apply)."""
+    require(
+        synthesis.get("architecture", "skip") == "skip",
+        source,
+        f"G architecture {synthesis.get('architecture')!r}: gan-zoo's StyleGAN2 generator is the official 'skip'{skip_note}",
+    )
+    require(
+        tuple(synthesis.get("resample_filter", (1, 3, 3, 1))) == (1, 3, 3, 1),
+        source,
+        f"G resample_filter {synthesis.get('resample_filter')}: gan-zoo uses [1, 3, 3, 1]",
+    )
+    require(synthesis.get("use_noise", True), source, "G built with use_noise=False: gan-zoo's StyleGAN2 always has noise inputs")
 
 
 def read_discriminator(data: dict[str, Any], source: Path, shared: dict[str, Any], sg3_repo: bool) -> tuple[dict[str, Any], tuple[str, ...], list[str]]:
@@ -70,17 +88,7 @@ def convert(data: dict[str, Any], source: Path, overrides: dict[str, Any]) -> Im
     mapping = dict(g.get("mapping_kwargs") or {})
     synthesis = dict(g.get("synthesis_kwargs") or {})
     w_dim = int(g["w_dim"])
-    require(
-        synthesis.get("architecture", "skip") == "skip",
-        source,
-        f"G architecture {synthesis.get('architecture')!r}: gan-zoo's StyleGAN2 generator is the official 'skip' (config F)",
-    )
-    require(
-        tuple(synthesis.get("resample_filter", (1, 3, 3, 1))) == (1, 3, 3, 1),
-        source,
-        f"G resample_filter {synthesis.get('resample_filter')}: gan-zoo uses [1, 3, 3, 1]",
-    )
-    require(synthesis.get("use_noise", True), source, "G built with use_noise=False: gan-zoo's StyleGAN2 always has noise inputs")
+    require_skip_synthesis(synthesis, source, " (config F)")
     require(
         mapping.get("embed_features") in (None, w_dim) and mapping.get("layer_features") in (None, w_dim),
         source,
@@ -122,14 +130,4 @@ def snapshot_import(
     state: dict[str, Any] = {}
     for name in networks:
         state.update(module_state_dict(data[name], f"{name}."))
-    training_set = data.get("training_set_kwargs") or {}
-    return ImportedNetworks(
-        family=family,
-        model_target=model_target,
-        hyper_parameters=hyper_parameters,
-        state_dict=state,
-        source_format=source_format,
-        networks=networks,
-        notes=notes,
-        data={"resolution": hyper_parameters["resolution"], "num_classes": hyper_parameters["num_classes"], "path": training_set.get("path")},
-    )
+    return imported_networks(family, model_target, hyper_parameters, state, source_format, networks, notes, snapshot=data)

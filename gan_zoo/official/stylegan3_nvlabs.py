@@ -20,17 +20,21 @@ from gan_zoo.official.stylegan2_nvlabs import read_discriminator, snapshot_impor
 
 MODEL_TARGET = "gan_zoo.models.stylegan3.module.StyleGAN3Module"
 SOURCE_MARK = "class SynthesisInput"  # networks_stylegan3.py (StyleGAN-XL's variant also has SuperresGenerator)
-# The official SynthesisNetwork / SynthesisLayer defaults, for what train.py did not pass.
-SYNTHESIS_DEFAULTS = {
-    "channel_base": 32768,
-    "channel_max": 512,
-    "num_layers": 14,
+# The official SynthesisNetwork's filter and margin defaults; StyleGAN-XL's copy of the network has the same.
+FILTER_DEFAULTS = {
     "num_critical": 2,
     "first_cutoff": 2,
     "first_stopband": 2**2.1,
     "last_stopband_rel": 2**0.3,
     "margin_size": 10,
     "output_scale": 0.25,
+}
+# The official SynthesisNetwork / SynthesisLayer defaults, for what train.py did not pass.
+SYNTHESIS_DEFAULTS = {
+    "channel_base": 32768,
+    "channel_max": 512,
+    "num_layers": 14,
+    **FILTER_DEFAULTS,
     "num_fp16_res": 4,
     "conv_kernel": 3,
     "conv_clamp": 256,

@@ -25,24 +25,17 @@ from typing import Any
 import torch
 
 from gan_zoo.models.stylegan_xl.superres import build_generator
-from gan_zoo.official.imported import ImportedNetworks, require
+from gan_zoo.official.imported import ImportedNetworks, imported_networks, require
 from gan_zoo.official.projected_discriminator import attribute, child, read_discriminator, snapshot_networks
 from gan_zoo.official.safe_pickle import PersistentRecord
+from gan_zoo.official.stylegan3_nvlabs import FILTER_DEFAULTS
 
 MODEL_TARGET = "gan_zoo.models.stylegan_xl.module.StyleGANXLModule"
 GENERATOR_CLASSES = ("Generator", "SuperresGenerator")
 SOURCE_MARK = "class SuperresGenerator"  # networks_stylegan3_resetting.py, kept as text in every record
 # Official SynthesisNetwork defaults that gan-zoo's StyleGAN-XL module keeps fixed: a file with other
 # values is refused, naming the setting.
-FIXED_SYNTHESIS = {
-    "num_critical": 2,
-    "first_cutoff": 2,
-    "first_stopband": 2**2.1,
-    "last_stopband_rel": 2**0.3,
-    "margin_size": 10,
-    "output_scale": 0.25,
-    "use_radial_filters": False,
-}
+FIXED_SYNTHESIS = {**FILTER_DEFAULTS, "use_radial_filters": False}  # StyleGAN-XL's synthesis is StyleGAN3's (stylegan3-t)
 # The official constructors' defaults, for what train.py did not pass.
 SYNTHESIS_DEFAULTS = {
     "channel_base": 32768,
@@ -153,14 +146,5 @@ def convert(data: dict[str, Any], source: Path, overrides: dict[str, Any]) -> Im
             "the class embedding (mapping.embed) is the file's; rand_embedding=true in the hyper-parameters only "
             "means no embedding file is read to build the network"
         )
-    training_set = data.get("training_set_kwargs") or {}
-    return ImportedNetworks(
-        family="stylegan_xl",
-        model_target=MODEL_TARGET,
-        hyper_parameters=hyper_parameters,
-        state_dict=state,
-        source_format=f"stylegan-xl-pickle ({g.class_name}, {resolution} px)",
-        networks=networks,
-        notes=notes,
-        data={"resolution": resolution, "num_classes": c_dim, "path": training_set.get("path")},
-    )
+    source_format = f"stylegan-xl-pickle ({g.class_name}, {resolution} px)"
+    return imported_networks("stylegan_xl", MODEL_TARGET, hyper_parameters, state, source_format, networks, notes, snapshot=data)

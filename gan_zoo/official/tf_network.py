@@ -158,6 +158,41 @@ class Settings:
         return sorted(set(self.kwargs) - self.known)
 
 
+def discriminator_settings_for(net: TFNetwork, source: Path, build_func: str, family: str, generator: dict[str, Any]) -> Settings:
+    """D's settings, refused (`Unsupported`, so the converter leaves D out) unless D is `build_func`'s and
+    built for the data G was built for: gan-zoo's module builds both from one resolution, channel count
+    and label count."""
+    if net.build_func_name != build_func:
+        raise Unsupported(f"{source}: its D is {net.build_func_name}; gan-zoo's {family} discriminator is {build_func}")
+    s = Settings(net, source)
+    require_same_data(s, generator, family)
+    return s
+
+
+def require_same_data(s: Settings, generator: dict[str, Any], family: str) -> None:
+    """Refuse a D whose resolution, channels or labels are not G's (`generator`: the module arguments read from G)."""
+    for name, value in (("resolution", generator["resolution"]), ("num_channels", generator["num_channels"]), ("label_size", generator["num_classes"])):
+        s.require(name, value, (value,), f"gan-zoo's {family} builds G and D for the same data (G has {name}={value})")
+
+
+def fmap_settings(s: Settings) -> dict[str, Any]:
+    """The channel counts of PGGAN's and StyleGAN's G and D, with the defaults both official codes give
+    their nf(stage) = min(fmap_base / 2**(stage * fmap_decay), fmap_max)."""
+    return {"fmap_base": int(s("fmap_base", 8192)), "fmap_decay": float(s("fmap_decay", 1.0)), "fmap_max": int(s("fmap_max", 512))}
+
+
+def networks_with_discriminator(convert_discriminator: Callable[[], None], notes: list[str]) -> tuple[str, ...]:
+    """The networks an import provides: D too when `convert_discriminator` (which adds D's settings and
+    tensors) accepts it. A D gan-zoo cannot hold is left out with a note rather than refusing the file,
+    since generation and evaluation need only G and G_ema."""
+    try:
+        convert_discriminator()
+    except Unsupported as error:
+        notes.append(f"D is freshly initialised (generate and eval are unaffected; fine-tuning starts D anew): {error}")
+        return ("G", "G_ema")
+    return ("G", "D", "G_ema")
+
+
 def tensor(value: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.array(value, dtype=np.float32, order="C"))  # a copy; 0-d stays 0-d
 

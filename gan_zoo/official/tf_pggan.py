@@ -17,17 +17,19 @@ from typing import Any
 import numpy as np
 import torch
 
-from gan_zoo.official.imported import ImportedNetworks, require
+from gan_zoo.official.imported import ImportedNetworks, imported_networks, require
 from gan_zoo.official.tf_network import (
     TFUTIL_NETWORK,
     Settings,
     TFNetwork,
-    Unsupported,
     Variables,
     conv_weight,
     dense_weight,
+    discriminator_settings_for,
     flipped_conv_weight,
+    fmap_settings,
     is_tf_pickle,
+    networks_with_discriminator,
     read_tf_pickle,
     tensor,
 )
@@ -43,7 +45,7 @@ def matches(data: Any, source: Path) -> bool:
 def _common(s: Settings, what: str) -> dict[str, Any]:
     s.require("use_wscale", True, (True,), f"gan-zoo's PGGAN {what} always uses equalised learning rate")
     s.require("dtype", "float32", ("float32",), "gan-zoo computes PGGAN in float32")
-    return {"fmap_base": int(s("fmap_base", 8192)), "fmap_decay": float(s("fmap_decay", 1.0)), "fmap_max": int(s("fmap_max", 512))}
+    return fmap_settings(s)
 
 
 def generator_settings(net: TFNetwork, source: Path) -> tuple[dict[str, Any], bool, list[str]]:
@@ -100,11 +102,7 @@ def generator_state(net: TFNetwork, resolution: int, fused: bool, source: Path, 
 
 
 def discriminator_settings(net: TFNetwork, source: Path, settings: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    if net.build_func_name != "D_paper":
-        raise Unsupported(f"{source}: its D is {net.build_func_name}; gan-zoo's PGGAN discriminator is D_paper")
-    s = Settings(net, source)
-    for name, value in (("resolution", settings["resolution"]), ("num_channels", settings["num_channels"]), ("label_size", settings["num_classes"])):
-        s.require(name, value, (value,), f"gan-zoo's PGGAN builds G and D for the same data (G has {name}={value})")
+    s = discriminator_settings_for(net, source, "D_paper", "PGGAN", settings)
     # fused_scale=False (e.g. networks converted from the Theano code) applies the leaky ReLU before pooling
     discriminator = {
         **_common(s, "discriminator"),
@@ -163,27 +161,18 @@ def convert(data: tuple, source: Path, overrides: dict[str, Any]) -> ImportedNet
     )
     hyper_parameters["schedule"] = {"lod_initial_resolution": resolution >> int(lod)}
     state = {**generator_state(g, resolution, fused, source, "G"), **generator_state(gs, resolution, fused, source, "G_ema")}
-    notes: list[str] = []
-    networks: tuple[str, ...] = ("G", "D", "G_ema")
-    try:
+
+    def convert_discriminator() -> None:
         hyper_parameters["discriminator"], d_unknown = discriminator_settings(d, source, hyper_parameters)
         conv1_scope = "Conv1_down" if hyper_parameters["discriminator"]["fused_scale"] else "Conv1"
         state.update(discriminator_state(d, resolution, source, conv1_scope))
-        unknown += d_unknown
-    except Unsupported as error:
-        networks = ("G", "G_ema")
-        notes.append(f"D is freshly initialised (generate and eval are unaffected; fine-tuning starts D anew): {error}")
+        unknown.extend(d_unknown)
+
+    notes: list[str] = []
+    networks = networks_with_discriminator(convert_discriminator, notes)
     if unknown:
         notes.append(f"settings the official build functions ignore were ignored too: {', '.join(sorted(set(unknown)))}")
     if lod:
         notes.append(f"the networks were saved during growing (lod {lod:g}): G renders {resolution >> int(lod)} px images")
-    return ImportedNetworks(
-        family="pggan",
-        model_target=MODEL_TARGET,
-        hyper_parameters=hyper_parameters,
-        state_dict=state,
-        source_format="tkarras-tf-pggan (progressive_growing_of_gans TensorFlow pickle)",
-        networks=networks,
-        notes=notes,
-        data={"resolution": resolution, "num_classes": hyper_parameters["num_classes"]},
-    )
+    source_format = "tkarras-tf-pggan (progressive_growing_of_gans TensorFlow pickle)"
+    return imported_networks("pggan", MODEL_TARGET, hyper_parameters, state, source_format, networks, notes)

@@ -19,18 +19,20 @@ from typing import Any
 import numpy as np
 import torch
 
-from gan_zoo.official.imported import ImportedNetworks, require
+from gan_zoo.official.imported import ImportedNetworks, imported_networks, require
 from gan_zoo.official.tf_network import (
     DNNLIB_NETWORK,
     Settings,
     TFNetwork,
-    Unsupported,
     Variables,
     build_func_name,
     conv_weight,
     dense_weight,
+    discriminator_settings_for,
     flipped_conv_weight,
+    fmap_settings,
     is_tf_pickle,
+    networks_with_discriminator,
     read_tf_pickle,
     tensor,
 )
@@ -71,7 +73,7 @@ def _common(s: Settings, what: str) -> dict[str, Any]:
     s.require("use_wscale", True, (True,), f"gan-zoo's StyleGAN {what} always uses equalised learning rate")
     s.require("nonlinearity", "lrelu", ("lrelu",), f"gan-zoo's StyleGAN {what} uses leaky ReLU")
     s.require("dtype", "float32", ("float32",), "gan-zoo computes StyleGAN in float32")
-    return {"fmap_base": int(s("fmap_base", 8192)), "fmap_decay": float(s("fmap_decay", 1.0)), "fmap_max": int(s("fmap_max", 512))}
+    return fmap_settings(s)
 
 
 def generator_settings(net: TFNetwork, source: Path) -> tuple[dict[str, Any], list[str]]:
@@ -159,11 +161,7 @@ def generator_state(net: TFNetwork, settings: dict[str, Any], source: Path, pref
 
 
 def discriminator_settings(net: TFNetwork, source: Path, settings: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
-    if net.build_func_name != "D_basic":
-        raise Unsupported(f"{source}: its D is {net.build_func_name}; gan-zoo's StyleGAN discriminator is D_basic")
-    s = Settings(net, source)
-    for name, value in (("resolution", settings["resolution"]), ("num_channels", settings["num_channels"]), ("label_size", settings["num_classes"])):
-        s.require(name, value, (value,), f"gan-zoo's StyleGAN builds G and D for the same data (G has {name}={value})")
+    s = discriminator_settings_for(net, source, "D_basic", "StyleGAN", settings)
     discriminator = {
         **_common(s, "discriminator"),
         "mbstd_group_size": int(s("mbstd_group_size", 4)),
@@ -179,16 +177,15 @@ def convert(data: tuple, source: Path, overrides: dict[str, Any]) -> ImportedNet
     hyper_parameters, unknown = generator_settings(gs, source)
     require(generator_settings(g, source)[0] == hyper_parameters, source, "its G and Gs were built with different settings")
     state = {**generator_state(g, hyper_parameters, source, "G"), **generator_state(gs, hyper_parameters, source, "G_ema")}
-    notes: list[str] = []
-    networks: tuple[str, ...] = ("G", "D", "G_ema")
-    try:
+
+    def convert_discriminator() -> None:
         hyper_parameters["discriminator"], d_unknown = discriminator_settings(d, source, hyper_parameters)
         # D_basic's layout is D_paper's; its Conv1_down is a plain correlation, fused or not
         state.update(pggan_discriminator_state(d, hyper_parameters["resolution"], source, "Conv1_down", "StyleGAN discriminator (D_basic)"))
-        unknown += d_unknown
-    except Unsupported as error:
-        networks = ("G", "G_ema")
-        notes.append(f"D is freshly initialised (generate and eval are unaffected; fine-tuning starts D anew): {error}")
+        unknown.extend(d_unknown)
+
+    notes: list[str] = []
+    networks = networks_with_discriminator(convert_discriminator, notes)
     if unknown:
         notes.append(f"settings the official build functions ignore were ignored too: {', '.join(sorted(set(unknown)))}")
     lod = float(state["G_ema.synthesis.lod"])
@@ -199,13 +196,5 @@ def convert(data: tuple, source: Path, overrides: dict[str, Any]) -> ImportedNet
             f"the networks were saved during growing (lod {lod:g}): G renders "
             f"{hyper_parameters['resolution'] >> math.floor(lod)} px images, upscaled to full resolution"
         )
-    return ImportedNetworks(
-        family="stylegan",
-        model_target=MODEL_TARGET,
-        hyper_parameters=hyper_parameters,
-        state_dict=state,
-        source_format="nvlabs-tf-stylegan (NVlabs/stylegan TensorFlow pickle)",
-        networks=networks,
-        notes=notes,
-        data={"resolution": hyper_parameters["resolution"], "num_classes": hyper_parameters["num_classes"]},
-    )
+    source_format = "nvlabs-tf-stylegan (NVlabs/stylegan TensorFlow pickle)"
+    return imported_networks("stylegan", MODEL_TARGET, hyper_parameters, state, source_format, networks, notes)

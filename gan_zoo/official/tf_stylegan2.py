@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from gan_zoo.layers import layer_fir_filter
-from gan_zoo.official.imported import ImportedNetworks, require
+from gan_zoo.official.imported import ImportedNetworks, imported_networks, require
 from gan_zoo.official.tf_network import (
     DNNLIB_NETWORK,
     Settings,
@@ -30,7 +30,9 @@ from gan_zoo.official.tf_network import (
     dense_weight,
     flipped_conv_weight,
     is_tf_pickle,
+    networks_with_discriminator,
     read_tf_pickle,
+    require_same_data,
     tensor,
 )
 
@@ -171,8 +173,7 @@ def discriminator_settings(net: TFNetwork, source: Path, generator: dict[str, An
     if shared != {k: generator[k] for k in shared}:
         differ = ", ".join(f"{k} (G {generator[k]}, D {shared[k]})" for k in shared if shared[k] != generator[k])
         raise Unsupported(f"{source}: its G and D differ in {differ}; gan-zoo's StyleGAN2 shares these between G and D")
-    for name, value in (("resolution", generator["resolution"]), ("num_channels", generator["num_channels"]), ("label_size", generator["num_classes"])):
-        s.require(name, value, (value,), f"gan-zoo's StyleGAN2 builds G and D for the same data (G has {name}={value})")
+    require_same_data(s, generator, "StyleGAN2")
     architecture = s.require("architecture", "resnet", ("resnet", "orig"), "gan-zoo's StyleGAN2 D is 'resnet' or 'orig'")
     group = s("mbstd_group_size", 4)
     settings = {
@@ -233,22 +234,14 @@ def convert(data: tuple, source: Path, overrides: dict[str, Any]) -> ImportedNet
     hyper_parameters = generator_settings(gs, source)
     require(generator_settings(g, source) == hyper_parameters, source, "its G and Gs were built with different settings")
     state = {**generator_state(g, hyper_parameters, source, "G"), **generator_state(gs, hyper_parameters, source, "G_ema")}
-    notes: list[str] = []
-    networks: tuple[str, ...] = ("G", "D", "G_ema")
-    try:
+
+    def convert_discriminator() -> None:
         hyper_parameters["discriminator"] = discriminator_settings(d, source, hyper_parameters)
         state.update(discriminator_state(d, hyper_parameters["discriminator"], hyper_parameters["resolution"], hyper_parameters["conditional"], source))
-    except Unsupported as error:
-        hyper_parameters["discriminator"] = {}
-        networks = ("G", "G_ema")
-        notes.append(f"D is freshly initialised (generate and eval are unaffected; fine-tuning starts D anew): {error}")
-    return ImportedNetworks(
-        family="stylegan2",
-        model_target=MODEL_TARGET,
-        hyper_parameters=hyper_parameters,
-        state_dict=state,
-        source_format="nvlabs-tf-stylegan2 (NVlabs/stylegan2 TensorFlow pickle, converted as stylegan2-ada-pytorch legacy.py)",
-        networks=networks,
-        notes=notes,
-        data={"resolution": hyper_parameters["resolution"], "num_classes": hyper_parameters["num_classes"]},
-    )
+
+    notes: list[str] = []
+    networks = networks_with_discriminator(convert_discriminator, notes)
+    if "D" not in networks:
+        hyper_parameters["discriminator"] = {}  # gan-zoo's default D, built fresh
+    source_format = "nvlabs-tf-stylegan2 (NVlabs/stylegan2 TensorFlow pickle, converted as stylegan2-ada-pytorch legacy.py)"
+    return imported_networks("stylegan2", MODEL_TARGET, hyper_parameters, state, source_format, networks, notes)

@@ -15,7 +15,7 @@ resumed run continues bit-exactly.
 
 import logging
 import math
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -57,6 +57,8 @@ SAMPLING_DEFAULTS = {"truncation_psi": 1.0, "truncation_cutoff": None, "noise_mo
 
 
 class StyleGAN2Module(GANModule):
+    loss_defaults: ClassVar[dict[str, Any]] = LOSS_DEFAULTS  # the settings model.loss takes (a subclass may add its own)
+    sampling_defaults: ClassVar[dict[str, Any]] = SAMPLING_DEFAULTS  # the settings model.sampling takes
     ema_after_phase = "D_main"  # runs every step, after G's last update of the step
 
     def __init__(
@@ -90,7 +92,7 @@ class StyleGAN2Module(GANModule):
         # New names, not reassigned arguments: save_hyperparameters() records the arguments as given.
         mapping_kwargs = dict(mapping or {})
         discriminator_kwargs = dict(discriminator or {})
-        loss_config = settings_with_defaults("model.loss", LOSS_DEFAULTS, loss)
+        loss_config = settings_with_defaults("model.loss", self.loss_defaults, loss)
         ema_config = dict(ema or {"half_life_kimg": 10.0, "rampup": None})
         auto_config: AutoHyperparameters | None = auto_hyperparameters(resolution, auto_gpus) if auto else None
         if auto_config is not None:
@@ -115,7 +117,7 @@ class StyleGAN2Module(GANModule):
         self.G_reg_interval, self.D_reg_interval = G_reg_interval, D_reg_interval
         self.G_lr = self.D_lr = lr
         self.betas, self.eps = tuple(betas), eps
-        self.sampling = settings_with_defaults("model.sampling", SAMPLING_DEFAULTS, sampling)
+        self.sampling = settings_with_defaults("model.sampling", self.sampling_defaults, sampling)
         self.augment_pipe, self.ada = build_augmentation(aug, augment)
         self.register_buffer("pl_mean", torch.zeros(()))  # running mean of path lengths (progress state)
         if conditional:

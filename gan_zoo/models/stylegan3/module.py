@@ -16,7 +16,7 @@ Everything else (augmentation, conditioning, resume state) is the StyleGAN2 modu
 """
 
 import logging
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor, nn
@@ -59,6 +59,9 @@ def synthesis_options(
 
 
 class StyleGAN3Module(StyleGAN2Module):
+    loss_defaults: ClassVar[dict[str, Any]] = LOSS_DEFAULTS
+    sampling_defaults: ClassVar[dict[str, Any]] = SAMPLING_DEFAULTS
+
     def __init__(
         self,
         resolution: int,  # image side (power of two >= 8)
@@ -124,7 +127,7 @@ class StyleGAN3Module(StyleGAN2Module):
         self.cfg = cfg
         self.G_lr, self.D_lr = G_lr, D_lr
         self.magnitude_ema_beta = magnitude_ema_beta
-        self.sampling = settings_with_defaults("model.sampling", SAMPLING_DEFAULTS, sampling)
+        self.sampling = settings_with_defaults("model.sampling", self.sampling_defaults, sampling)
         if magnitude_ema_beta is not None:
             self.G.set_magnitude_ema_beta(magnitude_ema_beta)
 
