@@ -13,6 +13,7 @@ from torch import Tensor
 from gan_zoo.callbacks.periodic import ImageGridCallback
 from gan_zoo.data.resized_crop import resize
 from gan_zoo.data.transforms import to_uint8
+from gan_zoo.errors import ConfigError
 from gan_zoo.metrics.ppl import block_generator
 
 
@@ -23,9 +24,15 @@ class SampleGrid(ImageGridCallback):
         every_kimg: float | None = 100,  # kimg between grids; null: only at start and end
         num_images: int = 64,  # images per grid
         seed: int = 0,  # first latent seed; the grid uses seeds seed .. seed+num_images-1 every time
+        per_row: int | None = None,  # images per row; null: a square grid (a class-conditional model's
+        #   grid cycles the classes by seed, so per_row = the class count puts one class in each column)
     ) -> None:
         super().__init__(dirpath, every_kimg, num_images)
         self.seed = seed
+        self.per_row = per_row
+
+    def nrow(self, count: int) -> int:
+        return self.per_row or super().nrow(count)
 
     def images(self, trainer: L.Trainer, pl_module: Any) -> Tensor:
         seeds = list(range(self.seed, self.seed + self.num_images))
@@ -111,7 +118,12 @@ class TranslationGrid(ImageGridCallback):
         every_kimg: float | None = 40,  # kimg between grids; null: only at start and end
         num_images: int = 8,  # sources, and references, in the grid
         seed: int = 0,  # ignored: the samples config's key for SampleGrid, which presets replace by this grid (no latents here)
+        per_row: int | None = None,  # the samples config's key for SampleGrid: this grid's rows are its sources, so only null
     ) -> None:
+        if per_row is not None:
+            raise ConfigError(
+                f"callbacks.samples.per_row={per_row}: the translation grid has one row per source (callbacks.samples.num_images); leave per_row null"
+            )
         super().__init__(dirpath, every_kimg, num_images)
         self._inputs: tuple[Tensor, Tensor, Tensor] | None = None
 

@@ -6,6 +6,7 @@ box-down after nearest-up by the same factor is the identity.
 """
 
 import math
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -24,6 +25,28 @@ def upscale_nearest(x: torch.Tensor, factor: int) -> torch.Tensor:
     if factor == 1:
         return x
     return x.repeat_interleave(factor, dim=2).repeat_interleave(factor, dim=3)
+
+
+class _NearestUp2x(torch.autograd.Function):
+    """`F.interpolate(x, scale_factor=2, mode="nearest")`, the same values and gradients bit for bit: the
+    forward as one broadcast copy (torch's CPU nearest kernel is ~10x slower at StarGAN v2's decoder sizes),
+    the backward torch's own (faster than the sum an expand would give, and the same summation order)."""
+
+    @staticmethod
+    def forward(ctx: Any, x: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = x.shape
+        ctx.input_size = [n, c, h, w]
+        return x[:, :, :, None, :, None].expand(n, c, h, 2, w, 2).reshape(n, c, 2 * h, 2 * w)
+
+    @staticmethod
+    def backward(ctx: Any, grad: torch.Tensor) -> torch.Tensor:
+        n, c, h, w = ctx.input_size
+        return torch.ops.aten.upsample_nearest2d_backward(grad, [2 * h, 2 * w], ctx.input_size, 2.0, 2.0)
+
+
+def interpolate_nearest2x(x: torch.Tensor) -> torch.Tensor:
+    """Nearest x2 up-sampling of [N, C, H, W] as `F.interpolate(x, scale_factor=2, mode="nearest")` computes it."""
+    return _NearestUp2x.apply(x)
 
 
 def downscale_box(x: torch.Tensor, factor: int) -> torch.Tensor:

@@ -38,7 +38,8 @@ def gradient_penalty(
     if fakes.shape != reals.shape or mix.shape != reals.shape[:1]:
         raise ValueError(f"reals {tuple(reals.shape)}, fakes {tuple(fakes.shape)} and mix {tuple(mix.shape)} disagree")
     mix = mix.reshape(-1, *([1] * (reals.ndim - 1))).to(reals.dtype)
-    mixed = torch.lerp(reals.detach(), fakes.detach(), mix).requires_grad_(True)
+    # fakes may come in reduced precision (G under autocast); the mix is taken in the reals' dtype.
+    mixed = torch.lerp(reals.detach(), fakes.detach().to(reals.dtype), mix).requires_grad_(True)
     scores = discriminator_fn(mixed)
     # Gradient of the summed scores, as the official code takes it: row i is sample i's gradient,
     # plus (through minibatch-stddev) what sample i contributes to its group members' scores.

@@ -105,3 +105,17 @@ def test_missing_data_is_one_line_error_saying_how_to_prepare(cli_in_process, tm
 def test_model_resolution_that_does_not_match_data_is_refused(cli_in_process, tmp_path):
     result = cli_in_process("train", "experiment=smoke/pggan", "model.resolution=64", f"hydra.run.dir={tmp_path / 'run'}", cwd=tmp_path, check=False)
     assert result.returncode == 2 and "model.resolution=64" in result.stderr and "data.resolution=32" in result.stderr
+
+
+@pytest.mark.parametrize("experiment", SMOKE_EXPERIMENTS)
+def test_every_family_trains_under_bf16_autocast_on_cpu(experiment, cli_in_process, tmp_path):
+    # trainer.precision=bf16-mixed: the convolutions run in bfloat16 (on CPUs with AMX or AVX-512 BF16
+    # several times faster), the weights, optimizer states, running averages (w_avg, ADA's p, the
+    # path-length mean) and losses of the penalties stay float32.
+    run = tmp_path / "run"
+    overrides = ["trainer.precision=bf16-mixed", "total_kimg=0.016", "callbacks.samples.every_kimg=null", f"hydra.run.dir={run}"]
+    cli_in_process("train", f"experiment={experiment}", *overrides, cwd=tmp_path)
+    state = torch.load(run / "checkpoints/last.ckpt", weights_only=True)["state_dict"]
+    floats = {k: v for k, v in state.items() if v.is_floating_point()}
+    assert floats and all(v.dtype == torch.float32 for v in floats.values())
+    assert all(torch.isfinite(v).all() for v in floats.values())

@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gan_zoo.layers.resample import interpolate_nearest2x
+
 
 class ResBlk(nn.Module):
     def __init__(
@@ -94,13 +96,13 @@ class AdainResBlk(nn.Module):
 
     def shortcut(self, x: Tensor) -> Tensor:
         if self.upsample:
-            x = F.interpolate(x, scale_factor=2, mode="nearest")
+            x = interpolate_nearest2x(x)
         return self.conv1x1(x) if self.learned_sc else x
 
     def residual(self, x: Tensor, s: Tensor) -> Tensor:
         x = F.leaky_relu(self.norm1(x, s), 0.2)
         if self.upsample:
-            x = F.interpolate(x, scale_factor=2, mode="nearest")
+            x = interpolate_nearest2x(x)
         x = self.conv1(x)
         return self.conv2(F.leaky_relu(self.norm2(x, s), 0.2))
 

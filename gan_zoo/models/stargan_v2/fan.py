@@ -12,6 +12,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gan_zoo.layers.resample import interpolate_nearest2x
+
 NUM_LANDMARKS = 98  # the WFLW layout the released weights were trained on
 
 
@@ -118,7 +120,7 @@ class HourGlass(nn.Module):
         lower = self.get_submodule(f"b2_{level}")(F.avg_pool2d(x, 2, stride=2))
         lower = self._level(level - 1, lower) if level > 1 else self.get_submodule(f"b2_plus_{level}")(lower)
         lower = self.get_submodule(f"b3_{level}")(lower)
-        return upper + F.interpolate(lower, scale_factor=2, mode="nearest")
+        return upper + interpolate_nearest2x(lower)
 
     def forward(self, x: Tensor) -> Tensor:
         return self._level(self.depth, self.coordconv(x))

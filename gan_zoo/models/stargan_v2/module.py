@@ -204,7 +204,8 @@ class StarGANv2Module(GANModule):
         x_fake = self.G(x_real, s_trg, masks)
         loss_adv = adversarial_loss(self.D(x_fake, y_trg), 1.0)
         loss_sty = mean_abs(self.E(x_fake, y_trg), s_trg)
-        x_fake2 = self.G(x_real, self.target_style(inputs, guide, second=True), masks).detach()
+        with torch.no_grad():  # the official detaches x_fake2: building its graph would be wasted
+            x_fake2 = self.G(x_real, self.target_style(inputs, guide, second=True), masks)
         loss_ds = mean_abs(x_fake, x_fake2)
         x_rec = self.G(x_fake, self.E(x_real, y_org), self.face_masks(x_fake))
         loss_cyc = mean_abs(x_rec, x_real)
@@ -221,19 +222,22 @@ class StarGANv2Module(GANModule):
         self._step_losses = {}
         inputs = self.iteration_inputs(batch)
         for phase in self.phases():
-            active = [optimizers[name] for name in phase.optimizers]
-            self._freeze_all_but(optimizers, phase.optimizers)
-            loss = phase.loss(inputs)
-            for optimizer in optimizers.values():
-                optimizer.zero_grad(set_to_none=True)
-            self.manual_backward(loss)
-            for optimizer in active:
-                self._average_gradients(optimizer)
-                optimizer.step()
-            self._step_losses[f"loss/{phase.name}"] = loss.detach()
+            # The same profiler ranges as GANModule.training_step (benchmarks/train_step.py --profile reads them).
+            with torch.profiler.record_function(f"phase/{phase.name}"):
+                active = [optimizers[name] for name in phase.optimizers]
+                self._freeze_all_but(optimizers, phase.optimizers)
+                loss = phase.loss(inputs)
+                for optimizer in optimizers.values():
+                    optimizer.zero_grad(set_to_none=True)
+                self.manual_backward(loss)
+                for optimizer in active:
+                    self._average_gradients(optimizer)
+                    optimizer.step()
+                self._step_losses[f"loss/{phase.name}"] = loss.detach()
         self._freeze_all_but(optimizers, self.optimizer_names)
         global_batch = batch["image"].shape[0] * self.world_size
-        self.update_ema(global_batch)
+        with torch.profiler.record_function("phase/ema"):
+            self.update_ema(global_batch)
         self.cur_nimg += global_batch
         self.step_count += 1
         self.log_step()

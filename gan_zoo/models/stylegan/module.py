@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from gan_zoo.layers.style_mixing import crossover_styles
 from gan_zoo.losses.logistic import logistic_discriminator_loss, logistic_generator_loss
 from gan_zoo.losses.r1 import r1_of
-from gan_zoo.models.base import GANModule, Phase, settings_with_defaults
+from gan_zoo.models.base import GANModule, Phase, cycled_labels, settings_with_defaults
 from gan_zoo.models.pggan.growing import ProgressiveGrowing
 from gan_zoo.models.stylegan.networks import StyleGANDiscriminator, StyleGANGenerator
 
@@ -152,7 +152,7 @@ class StyleGANModule(ProgressiveGrowing, GANModule):
 
     def sample(self, seeds: list[int], labels: Tensor | None = None, **kwargs: Any) -> Tensor:
         """uint8 images per seed; truncation_psi / truncation_cutoff / noise_mode default to model.sampling."""
-        return self.sample_with_options(seeds, labels, kwargs)
+        return self.sample_with_options(seeds, cycled_labels(seeds, labels, self.label_size), kwargs)
 
     def eval_fakes(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
         """Metric protocol of the official code: no truncation, random noise (here from `generator`)."""

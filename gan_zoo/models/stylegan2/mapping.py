@@ -52,6 +52,12 @@ class MappingNetwork(nn.Module):
         truncation_cutoff: int | None = None,  # truncate only ws[:, :cutoff]; None: all
         update_w_avg: bool = True,  # False: leave w_avg alone even in training (style-mixing draws)
     ) -> torch.Tensor:
+        device = (z if z is not None else c).device if (z is not None or c is not None) else torch.device("cpu")
+        if torch.is_autocast_enabled(device.type):
+            # The official networks run the mapping in fp32 whatever the synthesis' precision (only the
+            # top synthesis layers are reduced); it also keeps w_avg's running mean in fp32.
+            with torch.autocast(device.type, enabled=False):
+                return self.forward(None if z is None else z.float(), None if c is None else c.float(), truncation_psi, truncation_cutoff, update_w_avg)
         parts = []
         if self.z_dim:
             if z is None or z.ndim != 2 or z.shape[1] != self.z_dim:

@@ -145,3 +145,20 @@ def test_box_down_inverts_nearest_up() -> None:
         assert upscale_nearest(x, factor).shape == (2, 3, 4 * factor, 4 * factor)
         torch.testing.assert_close(downscale_box(upscale_nearest(x, factor), factor), x)
     assert upscale_nearest(x, 1) is x and downscale_box(x, 1) is x
+
+
+def test_nearest_2x_equals_torch_interpolate_in_values_and_gradients_bit_for_bit() -> None:
+    from gan_zoo.layers.resample import interpolate_nearest2x
+
+    g = torch.Generator().manual_seed(0)
+    for shape in ((2, 3, 5, 7), (1, 4, 8, 8)):
+        x = torch.randn(shape, generator=g, requires_grad=True)
+        weights = torch.randn(shape[0], shape[1], 2 * shape[2], 2 * shape[3], generator=g)
+        ours = interpolate_nearest2x(x)
+        theirs = torch.nn.functional.interpolate(x, scale_factor=2, mode="nearest")
+        assert torch.equal(ours, theirs)
+        (grad_ours,) = torch.autograd.grad((ours * weights).sum(), x)
+        (grad_theirs,) = torch.autograd.grad((theirs * weights).sum(), x)
+        assert torch.equal(grad_ours, grad_theirs)
+    channels_last = torch.randn(2, 3, 4, 4, generator=g).to(memory_format=torch.channels_last)
+    assert torch.equal(interpolate_nearest2x(channels_last), torch.nn.functional.interpolate(channels_last, scale_factor=2, mode="nearest"))

@@ -71,6 +71,14 @@ def test_sampling_is_deterministic_per_seed_uint8_and_full_resolution() -> None:
     assert not torch.equal(module.sample([1], truncation_psi=0.0), images[1:2])
 
 
+def test_a_conditional_model_samples_the_classes_in_turn_by_seed() -> None:
+    module = tiny_module(conditional=True, num_classes=3)
+    images = module.sample([0, 1, 2, 3])  # the sample grid gives no labels: seed % classes
+    assert images.shape == (4, 3, 16, 16)
+    assert torch.equal(images, module.sample([0, 1, 2, 3], torch.tensor([0, 1, 2, 0])))
+    assert not torch.equal(images[:1], module.sample([0], torch.tensor([1])))
+
+
 def test_eval_fakes_are_untruncated_and_reproducible_from_the_generator() -> None:
     module = tiny_module()
     module.G_ema.mapping.w_avg.fill_(5.0)  # truncation would show
