@@ -76,6 +76,34 @@ def settings_with_defaults(key: str, defaults: Mapping[str, Any], given: Mapping
     return {**defaults, **given}
 
 
+def compile_backend(value: Any) -> str | None:
+    """The torch.compile backend `model.compile` asks for: None (off), torch's default (inductor) for
+    true, or the backend named; anything else is refused here, at construction, rather than at the
+    first training step (a misspelt name reaches torch.compile only then)."""
+    if value is False or value is None:
+        return None
+    if value is True:
+        return "inductor"
+    import torch._dynamo  # noqa: PLC0415 - only runs that compile need dynamo
+
+    # Every registered backend, the debugging ones too (aot_eager: dynamo and AOTAutograd without code generation).
+    backends = torch._dynamo.list_backends(exclude_tags=())
+    if isinstance(value, str) and value in backends:
+        return value
+    from gan_zoo.errors import ConfigError  # noqa: PLC0415 - only on the error path
+
+    raise ConfigError(f"model.compile={value!r} is neither true, false nor a torch.compile backend; the backends here are {', '.join(backends)}")
+
+
+@contextmanager
+def eager_for_gradient_penalty() -> Iterator[None]:
+    """Run the compiled networks eagerly for a while: a penalty on a gradient (R1, WGAN-GP, path length)
+    backpropagates through a backward pass, which AOTAutograd's compiled backward cannot do ("torch.compile
+    with aot_autograd does not currently support double backward"). Without model.compile it changes nothing."""
+    with torch.compiler.set_stance("force_eager"):
+        yield
+
+
 @contextmanager
 def eval_mode(network: nn.Module) -> Iterator[None]:
     """Eval mode for a while (Lightning puts every sub-module in train mode): sampling uses the batch-norm
@@ -113,7 +141,7 @@ class GANModule(L.LightningModule):
     def __init__(
         self,
         ema: dict[str, float] | None = None,  # {"beta": per-step} or {"half_life_kimg": k (None: batch·10/32), "rampup": r or None}
-        compile: bool = False,  # torch.compile the networks in place (module.compile(), keeps state-dict keys)
+        compile: bool | str = False,  # torch.compile the networks in place (module.compile(), keeps state-dict keys): true (inductor) or a backend name
         **hparams: Any,  # the family's own hyperparameters, kept in the checkpoint
     ) -> None:
         super().__init__()
@@ -121,7 +149,7 @@ class GANModule(L.LightningModule):
         self.save_hyperparameters()
         self.ema_config = dict(ema or {"beta": 0.999})  # only the keys given: "beta" in it selects the per-step form
         settings_with_defaults("model.ema", dict.fromkeys(EMA_SETTINGS), self.ema_config)  # refuses unknown keys
-        self.compile_networks = compile
+        self.compile_backend = compile_backend(compile)  # None: not compiled
         self.register_buffer("cur_nimg", torch.zeros((), dtype=torch.long))
         self.register_buffer("step_count", torch.zeros((), dtype=torch.long))  # training steps done
         self.seed = 0  # set by configure_run: the training randomness starts from it
@@ -153,10 +181,15 @@ class GANModule(L.LightningModule):
     def init_ema(self) -> None:
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
 
+    def compiled_networks(self) -> list[nn.Module]:
+        """The modules `model.compile` compiles: those whose forward training and sampling call. A family
+        that calls sub-networks (G.mapping, G.synthesis) names them, as compiling G alone would compile nothing."""
+        return [*self.networks().values(), self.G_ema]
+
     def setup(self, stage: str) -> None:
-        if self.compile_networks:
-            for net in (*self.networks().values(), self.G_ema):
-                net.compile()
+        if self.compile_backend is not None:
+            for net in self.compiled_networks():
+                net.compile(backend=self.compile_backend)
 
     # ---- data plan -----------------------------------------------------------------------------
 

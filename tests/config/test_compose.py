@@ -12,7 +12,7 @@ from omegaconf import OmegaConf
 from gan_zoo.config_dir import CONFIG_DIR
 from gan_zoo.models.base import GANModule
 from gan_zoo.registry import list_models
-from gan_zoo.training.build import build_trainer
+from gan_zoo.training.build import build_module, build_trainer
 
 CONF = Path(CONFIG_DIR)
 BASE = ["model=pggan", "data=shapes", "paths.output_dir=/tmp/gan-zoo-compose"]
@@ -44,6 +44,14 @@ def test_every_experiment_composes_and_builds_its_data_module(experiment):
     OmegaConf.to_container(cfg, resolve=True)
     datamodule = instantiate(cfg.data, _convert_="all")
     assert datamodule.resolution == cfg.data.resolution
+
+
+@pytest.mark.parametrize("demo", [o for o in options("experiment") if o.startswith("demo/")])
+def test_a_demo_preset_trains_the_family_it_is_named_after(demo):
+    """README "Demos" runs `experiment=demo/<family>`: the preset must build that family's module."""
+    cfg = compose_train([f"experiment={demo}", "paths.output_dir=/tmp/gan-zoo-compose"])
+    module = build_module(cfg)
+    assert module.family == demo.removeprefix("demo/")
 
 
 @pytest.mark.parametrize("launcher", options("launcher"))

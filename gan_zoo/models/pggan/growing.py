@@ -47,6 +47,15 @@ class ProgressiveGrowing:
         # The images-shown count at which the schedule in force was last evaluated (progress state).
         self.register_buffer("schedule_nimg", torch.zeros((), dtype=torch.long))
 
+    def setup(self, stage: str) -> None:
+        super().setup(stage)  # type: ignore[misc]  # GANModule's: compiles the networks when asked
+        if getattr(self, "compile_backend", None) is not None:
+            # A compiled G or D is traced anew for every level of detail and fade state (2·max_lod + 1 of them),
+            # for each kind of call (G's phase, D's phase, sampling): past dynamo's recompile limit (8) it
+            # would run eagerly for the rest of the growth. The limit is process-wide; it is only raised.
+            states = 2 * (int(math.log2(self.growing_resolution)) - 2) + 1
+            torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, 3 * states + 4)
+
     @property
     def schedule(self) -> PGGANSchedule:
         return PGGANSchedule(resolution=self.growing_resolution, world_size=self.world_size, **self.schedule_config)

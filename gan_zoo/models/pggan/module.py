@@ -16,7 +16,7 @@ from gan_zoo.data.transforms import to_uint8
 from gan_zoo.layers.resample import upscale_nearest
 from gan_zoo.losses.auxiliary_classifier import auxiliary_classifier_loss
 from gan_zoo.losses.wgan_gp import drift_penalty, gradient_penalty, wgan_discriminator_loss, wgan_generator_loss
-from gan_zoo.models.base import GANModule, Phase, cycled_labels, settings_with_defaults
+from gan_zoo.models.base import GANModule, Phase, cycled_labels, eager_for_gradient_penalty, settings_with_defaults
 from gan_zoo.models.pggan.growing import ProgressiveGrowing
 from gan_zoo.models.pggan.networks import PGGANDiscriminator, PGGANGenerator
 
@@ -38,7 +38,7 @@ class PGGANModule(ProgressiveGrowing, GANModule):
         eps: float = 1e-8,  # Adam epsilon
         reset_optimizer_for_new_lod: bool = True,  # official: Adam state reset at each new level of detail
         ema: dict[str, float] | None = None,  # {"beta": 0.999} per step
-        compile: bool = False,  # torch.compile the networks in place
+        compile: bool | str = False,  # torch.compile the networks in place: true (inductor) or a backend name
     ) -> None:
         super().__init__(ema=ema or {"beta": 0.999}, compile=compile)
         label_size = num_classes if conditional else 0
@@ -73,7 +73,8 @@ class PGGANModule(ProgressiveGrowing, GANModule):
         real_scores, real_logits = self.D(reals, lod)
         fake_scores, fake_logits = self.D(fakes, lod)
         mix = self.global_rand(n)
-        penalty = gradient_penalty(lambda x: self.D(x, lod)[0], reals, fakes, mix, target=self.loss_config["wgan_target"])
+        with eager_for_gradient_penalty():
+            penalty = gradient_penalty(lambda x: self.D(x, lod)[0], reals, fakes, mix, target=self.loss_config["wgan_target"])
         loss = (
             wgan_discriminator_loss(real_scores, fake_scores)
             + penalty * self.loss_config["wgan_lambda"]  # gradient_penalty already divides by target²

@@ -38,9 +38,29 @@ from gan_zoo.models.projected_gan.backbones import backbone_spec, build_trunk, n
 from gan_zoo.models.projected_gan.mini_discriminators import ConditionalMiniDiscriminator, MultiScaleDiscriminator
 from gan_zoo.models.projected_gan.projection import FeatureProjector
 
+# The fading blur of the D inputs runs outside a compiled D (model.compile): its kernel radius ⌊3σ⌋ is a
+# shape, so traced, it would compile D anew for every radius the fade passes through, twice (G's and D's
+# phases differ in what requires grad), soon past dynamo's recompile limit (8), after which D runs eagerly.
+# The one graph break this makes, at the top of forward, costs nothing; made for σ = 0 too (the blur is
+# then the identity), a fading σ costs D two compilations per phase: its first value, then any value.
+blur_outside_the_graph = torch.compiler.disable(blur_images, reason="the blur's kernel radius is a shape: traced, D would recompile at every radius")
+
 # Without the resize, a CNN trunk's coarsest projected map (1/16 of the input) must still be 8x8
 # after one DownBlock for the final 4x4 conv: inputs of at least 128 px.
 MIN_CNN_INPUT = 128
+
+
+def require_cnn_input_size(resolution: int, interp224: bool | None, backbones: list[str], key: str) -> None:
+    """Refuse, when the module is built, inputs that a CNN trunk without the resize cannot take (rather
+    than at the first discriminator call of the run)."""
+    cnn = [name for name in backbones if not backbone_spec(name).always_224]
+    if interp224 is False and cnn and resolution < MIN_CNN_INPUT:
+        raise ConfigError(
+            f"{key}=false feeds the {resolution} px images to {cnn[0]} as they are, but without the resize it needs at least "
+            f"{MIN_CNN_INPUT} px (its coarsest projected map must stay 8x8); leave {key} null (resize below 224 px, as the official code) or set it true"
+        )
+
+
 LAYOUTS = ("projected_gan", "stylegan_xl")
 # Side of the zero image each official constructor runs through a fresh CNN trunk (backbones.run_shape_probe).
 PROBE_RESOLUTION = {"projected_gan": 224, "stylegan_xl": 256}
@@ -150,8 +170,7 @@ class ProjectedDiscriminator(nn.Module):
         if self.conditional and (c is None or tuple(c.shape) != (x.shape[0], self.c_dim)):
             got = None if c is None else list(c.shape)
             raise ValueError(f"a conditional projected discriminator needs one-hot labels [{x.shape[0]}, {self.c_dim}], got {got}")
-        if blur_sigma > 0:
-            x = blur_images(x, blur_sigma)
+        x = blur_outside_the_graph(x, blur_sigma)  # x itself below σ = 1/3
         logits = []
         for _, features, disc in self.branches():
             spec = features.pretrained.spec

@@ -24,7 +24,7 @@ from gan_zoo.data.transforms import to_uint8
 from gan_zoo.errors import ConfigError
 from gan_zoo.losses.projected_hinge import projected_hinge_d_loss, projected_hinge_g_loss
 from gan_zoo.models.base import GANModule, Phase, cycled_labels, eval_mode, lazy_regularization_adam_kwargs
-from gan_zoo.models.projected_gan.discriminator import projected_gan_discriminator
+from gan_zoo.models.projected_gan.discriminator import projected_gan_discriminator, require_cnn_input_size
 from gan_zoo.models.projected_gan.generator import FastGANGenerator
 from gan_zoo.models.stylegan2.generator import Generator as StyleGAN2Generator
 
@@ -61,7 +61,7 @@ class ProjectedGANModule(GANModule):
         eps: float = 1e-8,  # Adam epsilon
         D_reg_interval: int | None = 16,  # the official loop's D reg interval: corrects D's lr/betas by 16/17 (its reg is a no-op)
         ema: dict[str, float | None] | None = None,  # {"half_life_kimg": null = batch * 10 / 32, "rampup": 0.05}
-        compile: bool = False,  # torch.compile the networks in place
+        compile: bool | str = False,  # torch.compile the networks in place: true (inductor) or a backend name
     ) -> None:
         ema_config = {"half_life_kimg": None, "rampup": 0.05, **(ema or {})}
         super().__init__(ema=ema_config, compile=compile)
@@ -82,6 +82,7 @@ class ProjectedGANModule(GANModule):
             self.G = StyleGAN2Generator(resolution, num_channels, self.c_dim, z_dim or 64, w_dim, mapping={"num_layers": mapping_layers}, synthesis=synthesis)
         else:
             self.G = FastGANGenerator(z_dim or 256, ngf, resolution, num_channels, lite=generator == "fastgan_lite", c_dim=self.c_dim)
+        require_cnn_input_size(resolution, interp224, ["tf_efficientnet_lite0"], "model.interp224")
         self.D = projected_gan_discriminator(
             self.c_dim, pretrained_backbones, backbone_weights,
             separable=(generator == "stylegan2") if separable is None else separable, interp224=interp224, diffaug=diffaug,

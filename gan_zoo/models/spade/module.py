@@ -75,7 +75,7 @@ class SPADEModule(GANModule):
         label_shift: int = 0,  # raw label-file value of label 0 (ADE20K 1); for gan-zoo generate
         dontcare_values: tuple[int, ...] = (),  # raw label-file values meaning dontcare; for gan-zoo generate
         ema: dict[str, float] | None = None,  # {"beta": 0.0}: G_ema is G (see the module docstring)
-        compile: bool = False,  # torch.compile the networks in place
+        compile: bool | str = False,  # torch.compile the networks in place: true (inductor) or a backend name
     ) -> None:
         super().__init__(ema=dict(ema or {"beta": 0.0}), compile=compile)
         if label_nc is None or label_nc < 1:

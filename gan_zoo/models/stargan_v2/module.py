@@ -28,7 +28,7 @@ from torch import Tensor, nn
 from gan_zoo.data.transforms import to_uint8
 from gan_zoo.errors import ConfigError
 from gan_zoo.losses.r1 import r1_penalty
-from gan_zoo.models.base import GANModule, settings_with_defaults
+from gan_zoo.models.base import GANModule, eager_for_gradient_penalty, settings_with_defaults
 from gan_zoo.models.stargan_v2.blocks import he_init
 from gan_zoo.models.stargan_v2.discriminator import Discriminator
 from gan_zoo.models.stargan_v2.encoder import StyleEncoder
@@ -74,7 +74,7 @@ class StarGANv2Module(GANModule):
         weight_decay: float = 1e-4,  # Adam (L2) weight decay of every network
         eps: float = 1e-8,  # Adam epsilon
         ema: dict[str, float] | None = None,  # {"beta": per-iteration decay of G_ema, F_ema and E_ema}
-        compile: bool = False,  # torch.compile the networks in place
+        compile: bool | str = False,  # torch.compile the networks in place: true (inductor) or a backend name
     ) -> None:
         super().__init__(ema=ema or {"beta": 0.999}, compile=compile)
         if num_domains < 2:
@@ -128,11 +128,11 @@ class StarGANv2Module(GANModule):
             # rounds differently (1 − beta is not exact in float32): a third of the entries after one update.
             torch._foreach_copy_(averages, torch._foreach_lerp([p.detach() for p in net.parameters()], averages, beta))
 
+    def compiled_networks(self) -> list[nn.Module]:
+        return [*self.networks().values(), self.G_ema, self.F_ema, self.E_ema]
+
     def setup(self, stage: str) -> None:
-        super().setup(stage)  # compiles the trainable networks and G_ema when asked
-        if self.compile_networks:
-            self.F_ema.compile()
-            self.E_ema.compile()
+        super().setup(stage)  # compiles the networks and their EMA copies when asked
         datamodule = getattr(self._trainer, "datamodule", None) if self._trainer is not None else None
         dataset = getattr(datamodule, "dataset", None)
         if dataset is not None and getattr(dataset, "domain_names", None) is not None:
@@ -188,8 +188,9 @@ class StarGANv2Module(GANModule):
 
     def discriminator_loss(self, inputs: dict[str, Any], guide: str) -> Tensor:
         x_real = inputs["image"].detach().requires_grad_(True)
-        real_logits = self.D(x_real, inputs["label"])
-        penalty = 0.5 * r1_penalty(real_logits, x_real).mean()  # the official 0.5 · mean over the batch
+        with eager_for_gradient_penalty():
+            real_logits = self.D(x_real, inputs["label"])
+            penalty = 0.5 * r1_penalty(real_logits, x_real).mean()  # the official 0.5 · mean over the batch
         with torch.no_grad():
             x_fake = self.G(inputs["image"], self.target_style(inputs, guide), inputs["masks"])
         fake_logits = self.D(x_fake, inputs["ref_label"])

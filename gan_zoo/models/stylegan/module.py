@@ -18,7 +18,7 @@ from torch import Tensor, nn
 from gan_zoo.layers.style_mixing import crossover_styles
 from gan_zoo.losses.logistic import logistic_discriminator_loss, logistic_generator_loss
 from gan_zoo.losses.r1 import r1_of
-from gan_zoo.models.base import GANModule, Phase, cycled_labels, settings_with_defaults
+from gan_zoo.models.base import GANModule, Phase, cycled_labels, eager_for_gradient_penalty, settings_with_defaults
 from gan_zoo.models.pggan.growing import ProgressiveGrowing
 from gan_zoo.models.stylegan.networks import StyleGANDiscriminator, StyleGANGenerator
 
@@ -42,7 +42,7 @@ class StyleGANModule(ProgressiveGrowing, GANModule):
         eps: float = 1e-8,  # Adam epsilon
         reset_optimizer_for_new_lod: bool = True,  # official: Adam state reset at each new level of detail
         ema: dict[str, float] | None = None,  # {"half_life_kimg": 10}: beta = 0.5 ** (minibatch / 10 kimg)
-        compile: bool = False,  # torch.compile the networks in place
+        compile: bool | str = False,  # torch.compile the networks in place: true (inductor) or a backend name
     ) -> None:
         super().__init__(ema=ema or {"half_life_kimg": 10.0}, compile=compile)
         if conditional and num_classes < 2:
@@ -67,6 +67,10 @@ class StyleGANModule(ProgressiveGrowing, GANModule):
 
     def networks(self) -> dict[str, nn.Module]:
         return {"G": self.G, "D": self.D}
+
+    def compiled_networks(self) -> list[nn.Module]:
+        # Training and sampling call the mapping and the synthesis network, never G's own forward.
+        return [self.G.mapping, self.G.synthesis, self.D, self.G_ema.mapping, self.G_ema.synthesis]
 
     def before_step(self, batch: dict[str, Tensor]) -> None:
         super().before_step(batch)
@@ -111,7 +115,8 @@ class StyleGANModule(ProgressiveGrowing, GANModule):
             fakes = self.training_fakes(n, c, lod)
         fake_scores = self.D(fakes, c, lod)
         if self.r1_gamma > 0:
-            real_scores, r1 = r1_of(lambda x: self.D(x, c, lod), reals)
+            with eager_for_gradient_penalty():
+                real_scores, r1 = r1_of(lambda x: self.D(x, c, lod), reals)
             self.record("loss/r1_penalty", r1)
         else:
             real_scores, r1 = self.D(reals, c, lod), torch.zeros_like(fake_scores)
@@ -148,7 +153,8 @@ class StyleGANModule(ProgressiveGrowing, GANModule):
     ) -> Tensor:
         """G_ema images in [-1, 1] at its current level of detail, nearest-upscaled to full resolution."""
         ws = self.G_ema.mapping(z.to(self.device), self.one_hot(labels, self.label_size), truncation_psi=truncation_psi, truncation_cutoff=truncation_cutoff)
-        return self.G_ema.synthesis(ws, noise_mode=noise_mode, noise=noise)
+        # The lod read here, not from the buffer inside the synthesis: a compiled synthesis would break its graph at the .item().
+        return self.G_ema.synthesis(ws, noise_mode=noise_mode, lod=float(self.G_ema.synthesis.lod), noise=noise)
 
     def sample(self, seeds: list[int], labels: Tensor | None = None, **kwargs: Any) -> Tensor:
         """uint8 images per seed; truncation_psi / truncation_cutoff / noise_mode default to model.sampling."""

@@ -25,7 +25,7 @@ from gan_zoo.layers.style_mixing import crossover_styles, draw_cutoff
 from gan_zoo.losses.logistic import logistic_discriminator_loss, logistic_generator_loss
 from gan_zoo.losses.path_length import path_lengths, running_path_length_penalty
 from gan_zoo.losses.r1 import r1_penalty
-from gan_zoo.models.base import GANModule, Phase, cycled_labels, lazy_regularization_adam_kwargs, settings_with_defaults
+from gan_zoo.models.base import GANModule, Phase, cycled_labels, eager_for_gradient_penalty, lazy_regularization_adam_kwargs, settings_with_defaults
 from gan_zoo.models.stylegan2.discriminator import Discriminator
 from gan_zoo.models.stylegan2.generator import Generator
 from gan_zoo.models.stylegan2.plan import AutoHyperparameters, auto_hyperparameters
@@ -87,7 +87,7 @@ class StyleGAN2Module(GANModule):
         auto: bool = False,  # ADA's cfg=auto: batch, channel_base, lr, gamma, ema, mbstd, mapping from resolution and auto_gpus
         auto_gpus: int = 1,  # GPU count the auto formula assumes
         sampling: dict[str, Any] | None = None,  # sample() defaults: truncation_psi, truncation_cutoff, noise_mode
-        compile: bool = False,  # torch.compile the networks in place
+        compile: bool | str = False,  # torch.compile the networks in place: true (inductor) or a backend name
     ) -> None:
         # New names, not reassigned arguments: save_hyperparameters() records the arguments as given.
         mapping_kwargs = dict(mapping or {})
@@ -129,6 +129,10 @@ class StyleGAN2Module(GANModule):
 
     def networks(self) -> dict[str, nn.Module]:
         return {"G": self.G, "D": self.D}
+
+    def compiled_networks(self) -> list[nn.Module]:
+        # Training and sampling call the mapping and the synthesis network, never G's own forward.
+        return [self.G.mapping, self.G.synthesis, self.D, self.G_ema.mapping, self.G_ema.synthesis]
 
     def configure_run(self, total_kimg: float, batch_size: int, identity: dict[str, Any], seed: int = 0) -> None:
         if self.auto_config is not None:
@@ -195,7 +199,8 @@ class StyleGAN2Module(GANModule):
         n = max(batch["image"].shape[0] // int(self.loss_config["pl_batch_shrink"]), 1)
         c = self.one_hot(batch.get("label"), self.c_dim)
         c = None if c is None else c[:n]
-        images, ws = self.run_G(self.global_randn(n, self.G.z_dim), c)
+        with eager_for_gradient_penalty():  # the penalty's gradient runs through G's backward
+            images, ws = self.run_G(self.global_randn(n, self.G.z_dim), c)
         h, w = images.shape[2:]
         noise = self.global_randn(n, *images.shape[1:]) / math.sqrt(h * w)
         penalty = running_path_length_penalty(path_lengths(images, ws, noise), self.pl_mean, self.loss_config["pl_decay"], self.world_size)
@@ -221,7 +226,8 @@ class StyleGAN2Module(GANModule):
         """R1 on the reals (γ/2·‖∇D‖²); with main=True also the real half of the logistic loss."""
         reals = batch["image"].detach().requires_grad_(True)
         c = self.one_hot(batch.get("label"), self.c_dim)
-        real_logits = self.run_D(reals, c)
+        with eager_for_gradient_penalty():  # the penalty's gradient runs through D's backward
+            real_logits = self.run_D(reals, c)
         self._observe_reals(real_logits)
         penalty = r1_penalty(real_logits, reals)
         self.record("loss/r1_penalty", penalty)

@@ -90,7 +90,7 @@ class StyleGAN3Module(StyleGAN2Module):
         aug: str = "ada",  # noaug | ada | fixed (train.py --aug default: ada)
         augment: dict[str, Any] | None = None,  # settings for ada/fixed (conf/augment)
         sampling: dict[str, Any] | None = None,  # sample() defaults: truncation_psi, truncation_cutoff
-        compile: bool = False,  # torch.compile the networks in place
+        compile: bool | str = False,  # torch.compile the networks in place: true (inductor) or a backend name
     ) -> None:
         if cfg not in CONFIGS:
             raise ConfigError(f"model.cfg={cfg!r} is not a StyleGAN3 configuration; choose one of {', '.join(CONFIGS)} (StyleGAN2 itself is model=stylegan2)")

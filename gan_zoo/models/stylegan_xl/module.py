@@ -26,9 +26,9 @@ from gan_zoo.checkpoints import load_checkpoint_file
 from gan_zoo.errors import CheckpointError, ConfigError
 from gan_zoo.losses.path_length import path_lengths, running_path_length_penalty
 from gan_zoo.losses.projected_hinge import classifier_guidance_loss, projected_hinge_d_loss, projected_hinge_g_loss
-from gan_zoo.models.base import GANModule, Phase, cycled_labels, lazy_regularization_adam_kwargs, settings_with_defaults
+from gan_zoo.models.base import GANModule, Phase, cycled_labels, eager_for_gradient_penalty, lazy_regularization_adam_kwargs, settings_with_defaults
 from gan_zoo.models.projected_gan.classifier import GuidanceClassifier
-from gan_zoo.models.projected_gan.discriminator import stylegan_xl_discriminator
+from gan_zoo.models.projected_gan.discriminator import require_cnn_input_size, stylegan_xl_discriminator
 from gan_zoo.models.stylegan_xl.generator import StyleGANXLGenerator
 from gan_zoo.models.stylegan_xl.superres import build_generator, grow_from_state_dict
 
@@ -81,7 +81,7 @@ class StyleGANXLModule(GANModule):
         eps: float = 1e-8,  # Adam epsilon
         ema: dict[str, float | None] | None = None,  # {"half_life_kimg": null = batch * 10 / 32, "rampup": 0.05}
         sampling: dict[str, Any] | None = None,  # sample() defaults: truncation_psi, truncation_cutoff
-        compile: bool = False,  # torch.compile the networks in place
+        compile: bool | str = False,  # torch.compile the networks in place: true (inductor) or a backend name
     ) -> None:
         ema_config = {"half_life_kimg": None, "rampup": 0.05, **(ema or {})}
         super().__init__(ema=ema_config, compile=compile)
@@ -124,6 +124,7 @@ class StyleGANXLModule(GANModule):
             self.stem_loaded = True
         else:  # shapes for `gan-zoo summary`, or the container a stage checkpoint is loaded into
             self.G = build_generator(stage, **growth, **stem_kwargs)
+        require_cnn_input_size(stage, disc["interp224"], list(disc["backbones"]), "model.discriminator.interp224")
         self.D = stylegan_xl_discriminator(
             self.c_dim,
             disc["pretrained_backbones"],
@@ -151,6 +152,10 @@ class StyleGANXLModule(GANModule):
 
     def networks(self) -> dict[str, nn.Module]:
         return {"G": self.G, "D": self.D}
+
+    def compiled_networks(self) -> list[nn.Module]:
+        # Training and sampling call the mapping and the synthesis network, never G's own forward.
+        return [self.G.mapping, self.G.synthesis, self.D, self.G_ema.mapping, self.G_ema.synthesis]
 
     def setup(self, stage: str) -> None:
         super().setup(stage)
@@ -206,7 +211,8 @@ class StyleGANXLModule(GANModule):
     def path_length_loss(self, batch: dict[str, Tensor]) -> Tensor:
         n = max(batch["image"].shape[0] // int(self.loss_config["pl_batch_shrink"]), 1)
         c = self.one_hot(batch.get("label"), self.c_dim)
-        images, ws = self.run_G(n, None if c is None else c[:n])
+        with eager_for_gradient_penalty():  # the penalty's gradient runs through G's backward
+            images, ws = self.run_G(n, None if c is None else c[:n])
         h, w = images.shape[2:]
         lengths = path_lengths(images, ws, self.global_randn(n, *images.shape[1:]) / (h * w) ** 0.5)
         penalty = running_path_length_penalty(lengths, self.pl_mean, self.loss_config["pl_decay"], self.world_size)

@@ -254,6 +254,8 @@ def test_bad_configurations_are_clear_config_errors() -> None:
         ProjectedGANModule(resolution=32, **FASTGAN)
     with pytest.raises(ConfigError, match="fastgan_lite, fastgan, stylegan2"):
         ProjectedGANModule(resolution=32, generator="biggan", pretrained_backbones=False, **FASTGAN)
+    with pytest.raises(ConfigError, match=r"model.interp224=false feeds the 32 px images .* at least 128 px"):
+        ProjectedGANModule(resolution=32, interp224=False, pretrained_backbones=False, **FASTGAN)
     with pytest.raises(ConfigError, match="data.num_classes"):
         ProjectedGANModule(resolution=32, conditional=True, num_classes=0, pretrained_backbones=False, **FASTGAN)
 

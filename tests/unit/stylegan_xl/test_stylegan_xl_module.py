@@ -363,6 +363,9 @@ def test_bad_configurations_are_clear_config_errors() -> None:
         StyleGANXLModule(**{**TINY, "resolution": 16, "stage": 16, "num_classes": 0})
     with pytest.raises(ConfigError, match="data.channels is 1"):
         StyleGANXLModule(**{**TINY, "resolution": 16, "stage": 16, "num_channels": 1})
+    no_resize = {**TINY, "discriminator": {**TINY["discriminator"], "interp224": False}}
+    with pytest.raises(ConfigError, match=r"model.discriminator.interp224=false feeds the 16 px images to tf_efficientnet_lite0"):
+        StyleGANXLModule(resolution=16, stage=16, **no_resize)
 
 
 # ---- sampling and evaluation ---------------------------------------------------------------------
