@@ -2,7 +2,8 @@
 
 * Manual optimisation. A training step runs the family's **phases** (e.g. G main, G reg, D main,
   D reg) in order; each names its optimizer and an interval. Lazy regularisation: a phase with
-  interval k runs every k-th step and its loss is multiplied by k (as the NVlabs code does), and the
+  interval k runs every k-th step and its loss is multiplied by k (as the NVlabs code does; a phase can opt
+  out, as StyleGAN-XL's path length does in the official code), and the
   family rescales that optimizer's lr and betas by k/(k+1) (`lazy_regularization_adam_kwargs`).
 * Progress is counted in images: `cur_nimg` (a buffer, so it is in every checkpoint); training ends
   at `total_kimg`. `global_step` is never the user's unit: every logger gets rows at step = images
@@ -46,6 +47,7 @@ class Phase:
     optimizer: str  # key into GANModule.optimizer_names
     loss: Callable[[dict[str, Tensor]], Tensor]  # batch -> scalar loss (already a mean over the batch)
     interval: int = 1  # run every `interval` steps; the loss is multiplied by it (lazy regularisation)
+    scale_by_interval: bool = True  # False: the loss backpropagates as it is (StyleGAN-XL's path length, see there)
 
 
 def lazy_regularization_adam_kwargs(lr: float, betas: Sequence[float], interval: int | None) -> dict[str, Any]:
@@ -256,7 +258,7 @@ class GANModule(L.LightningModule):
                 self.toggle_optimizer(optimizer)
                 loss = phase.loss(batch)
                 optimizer.zero_grad(set_to_none=True)
-                self.manual_backward(loss * phase.interval)
+                self.manual_backward(loss * phase.interval if phase.scale_by_interval else loss)
                 self._average_gradients(optimizer)
                 optimizer.step()
                 self.untoggle_optimizer(optimizer)

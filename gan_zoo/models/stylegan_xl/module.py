@@ -8,7 +8,8 @@ discriminator is built fresh for every stage.
 
 Phases per minibatch, as the official loop: G main (hinge `-D(G(z, c))`, plus classifier guidance in
 the super-resolution stages of a conditional run), G reg every `G_reg_interval` steps (path length,
-only once `pl_start_kimg` images are shown; off in super-resolution stages), D main (hinge on
+only once `pl_start_kimg` images are shown; off in super-resolution stages; unlike StyleGAN2 its
+loss is not multiplied by the interval, as in the official loss), D main (hinge on
 reals and fakes). There is no R1, but the official `D_reg_interval = 16` still corrects D's Adam lr
 and betas by 16/17. All D inputs are blurred with a sigma fading from 2 to 0 over 300 kimg.
 The projected discriminator's loss keeps the official code's scaling by default
@@ -192,7 +193,9 @@ class StyleGANXLModule(GANModule):
         phases = [Phase("G_main", "G", self.generator_main_loss)]
         pl_on = self.loss_config["pl_weight"] > 0 and not self.is_superres and self.G_reg_interval
         if pl_on and float(self.cur_nimg) >= self.loss_config["pl_start_kimg"] * 1000:
-            phases.append(Phase("G_reg", "G", self.path_length_loss, self.G_reg_interval))
+            # The official ProjectedGANLoss backpropagates `loss_Gpl.mean()` without the phase's gain (StyleGAN2's
+            # loss multiplies by it): every 4th step, at 1x strength, while G's Adam still gets the 4/5 correction.
+            phases.append(Phase("G_reg", "G", self.path_length_loss, self.G_reg_interval, scale_by_interval=False))
         phases.append(Phase("D_main", "D", self.discriminator_main_loss))
         return phases
 

@@ -203,6 +203,21 @@ def test_each_phase_trains_exactly_its_parameters_and_the_feature_networks_get_n
     assert {n for n, p in module.named_parameters() if p.requires_grad} == g_params | d_trainable
 
 
+def test_path_length_backpropagates_at_its_own_strength_as_the_official_loss() -> None:
+    """autonomousvision/stylegan-xl training/loss.py runs `loss_Gpl.mean().backward()`: unlike StyleGAN2's loss it
+    does not multiply by the phase's gain (the interval, 4), while G's Adam keeps the 4/5 lazy-regularisation
+    correction. G main and D main are backpropagated as they are too."""
+    module = tiny_module(loss={"pl_start_kimg": 0})
+    module.train()
+    attach_optimizers(module)
+    backpropagated = []
+    module.manual_backward = lambda loss: (backpropagated.append(float(loss)), loss.backward())
+    module.training_step(batch(), 0)
+    assert [p.name for p in module.phases()] == ["G_main", "G_reg", "D_main"] and module.phases()[1].interval == 4
+    logged = [float(module._step_losses[f"loss/{name}"]) for name in ("G_main", "G_reg", "D_main")]
+    assert backpropagated == logged and logged[1] > 0
+
+
 def test_a_training_step_changes_g_and_the_mini_discs_but_no_frozen_part() -> None:
     module = tiny_module(loss={"pl_start_kimg": 0})
     module.train()  # as Lightning: the frozen feature networks must stay in eval mode anyway
