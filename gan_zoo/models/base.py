@@ -184,9 +184,15 @@ class GANModule(L.LightningModule):
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False)
 
     def compiled_networks(self) -> list[nn.Module]:
-        """The modules `model.compile` compiles: those whose forward training and sampling call. A family
-        that calls sub-networks (G.mapping, G.synthesis) names them, as compiling G alone would compile nothing."""
-        return [*self.networks().values(), self.G_ema]
+        """The modules `model.compile` compiles: those whose forward training and sampling call. A StyleGAN
+        generator is called through its `mapping` and `synthesis` (never its own forward, so compiling G alone
+        would compile nothing): those two are compiled instead. A family calling other sub-networks adds them."""
+
+        def called(net: nn.Module) -> list[nn.Module]:
+            parts = [getattr(net, name, None) for name in ("mapping", "synthesis")]
+            return parts if all(isinstance(part, nn.Module) for part in parts) else [net]
+
+        return [*called(self.G), *(n for n in self.networks().values() if n is not self.G), *called(self.G_ema)]
 
     def setup(self, stage: str) -> None:
         if self.compile_backend is not None:

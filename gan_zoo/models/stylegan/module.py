@@ -68,10 +68,6 @@ class StyleGANModule(ProgressiveGrowing, GANModule):
     def networks(self) -> dict[str, nn.Module]:
         return {"G": self.G, "D": self.D}
 
-    def compiled_networks(self) -> list[nn.Module]:
-        # Training and sampling call the mapping and the synthesis network, never G's own forward.
-        return [self.G.mapping, self.G.synthesis, self.D, self.G_ema.mapping, self.G_ema.synthesis]
-
     def before_step(self, batch: dict[str, Tensor]) -> None:
         super().before_step(batch)
         lod = self.current_state().lod

@@ -130,10 +130,6 @@ class StyleGAN2Module(GANModule):
     def networks(self) -> dict[str, nn.Module]:
         return {"G": self.G, "D": self.D}
 
-    def compiled_networks(self) -> list[nn.Module]:
-        # Training and sampling call the mapping and the synthesis network, never G's own forward.
-        return [self.G.mapping, self.G.synthesis, self.D, self.G_ema.mapping, self.G_ema.synthesis]
-
     def configure_run(self, total_kimg: float, batch_size: int, identity: dict[str, Any], seed: int = 0) -> None:
         if self.auto_config is not None:
             if batch_size and batch_size != self.auto_config.batch_size:

@@ -154,10 +154,6 @@ class StyleGANXLModule(GANModule):
     def networks(self) -> dict[str, nn.Module]:
         return {"G": self.G, "D": self.D}
 
-    def compiled_networks(self) -> list[nn.Module]:
-        # Training and sampling call the mapping and the synthesis network, never G's own forward.
-        return [self.G.mapping, self.G.synthesis, self.D, self.G_ema.mapping, self.G_ema.synthesis]
-
     def setup(self, stage: str) -> None:
         super().setup(stage)
         if stage == "fit" and self.use_guidance and self.guidance_classifier is None:
