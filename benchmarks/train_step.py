@@ -124,6 +124,10 @@ class InMemoryBatches(L.LightningDataModule):
         self.num_classes = num_classes  # labels drawn in [0, num_classes) for --random-data
         self.load_seconds = 0.0
 
+    def label_counts(self) -> torch.Tensor:
+        """Images per class the conditional fakes are drawn from: the data set's, or uniform for --random-data."""
+        return self.source.label_counts() if self.random_shape is None else torch.ones(self.num_classes)
+
     def train_dataloader(self) -> "RepeatedBatch":
         module, trainer = self.trainer.lightning_module, self.trainer
         start_nimg, per_rank, _ = module.plan_batches()

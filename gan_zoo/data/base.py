@@ -12,6 +12,7 @@ stays a pure function of the stream position.
 
 from abc import ABC, abstractmethod
 
+import torch
 from torch import Tensor
 from torch.utils.data import Dataset
 
@@ -35,6 +36,15 @@ class MirroredDataset(Dataset[dict[str, Tensor]], ABC):
     @abstractmethod
     def load(self, index: int) -> dict[str, Tensor]:
         """Item `index` in [0, N), unflipped: `image` float32 CHW in [-1, 1] plus the other keys."""
+
+    def class_labels(self) -> Tensor | None:
+        """The class of each of the N images (int64 [N]); None when the set is unlabelled.
+
+        This default loads every item; a dataset that knows its labels without decoding images overrides it.
+        """
+        if "label" not in self.provides:
+            return None
+        return torch.stack([torch.as_tensor(self.load(index)["label"]) for index in range(len(self))]).long()
 
     def __getitem__(self, index: int) -> dict[str, Tensor]:
         n = len(self)

@@ -10,6 +10,7 @@ from typing import Any
 
 import lightning as L
 import torch
+from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from gan_zoo.data.base import MirroredDataset
@@ -101,6 +102,19 @@ class GANDataModule(L.LightningDataModule):
     def num_classes(self) -> int:
         """Number of class labels; 0 when unlabelled (builds the dataset on first use)."""
         return self._built().num_classes
+
+    def label_counts(self) -> Tensor:
+        """Images per class of the training set (float [num_classes]): conditional models draw their fakes'
+        classes from it (GANModule.fake_labels), as the official loops draw them from the data set."""
+        dataset = self._built()
+        labels = dataset.class_labels()
+        if labels is None or not dataset.num_classes:
+            raise DataError(f"the data set {type(dataset).__name__} has no class labels; set data.dataset.use_labels=true or train an unconditional model")
+        if len(labels) and not 0 <= int(labels.min()) <= int(labels.max()) < dataset.num_classes:
+            raise DataError(
+                f"the data set {type(dataset).__name__} has labels in [{int(labels.min())}, {int(labels.max())}], outside its {dataset.num_classes} classes"
+            )
+        return torch.bincount(labels, minlength=dataset.num_classes).float()
 
     def _loader(self, dataset: Dataset, **kwargs: Any) -> DataLoader:
         # An explicit generator: drawing the workers' base seed must not consume the global torch

@@ -33,6 +33,9 @@ class DigitsDataset(MirroredDataset):
     def __len__(self) -> int:
         return len(self._labels)
 
+    def class_labels(self) -> Tensor:
+        return self._labels.clone()
+
     def load(self, index: int) -> dict[str, Tensor]:
         image = self._images[index].expand(self.channels, -1, -1).float() / 127.5 - 1
         return {"image": image, "label": self._labels[index]}

@@ -88,6 +88,9 @@ class ImageFolderDataset(MirroredDataset):
         if not self.resize:
             check_size(size, self.resolution, where)
 
+    def class_labels(self) -> Tensor | None:
+        return None if self._labels is None else torch.tensor(self._labels, dtype=torch.int64)
+
     def load(self, index: int) -> dict[str, Tensor]:
         name = self._names[index]
         where = self._source.where(name)

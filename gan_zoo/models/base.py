@@ -20,6 +20,8 @@
   DistributedDataParallel, because GAN phases run several backward passes per forward and leave
   parameters unused (see `gan_zoo.training.strategy`). Per-sample random numbers are drawn for the
   whole global batch and sliced per rank, so one process and N processes draw the same numbers.
+* Conditional fakes: `fake_labels` draws each fake's class from the training set's label distribution,
+  independently of the real batch, as the official loops do (see there).
 """
 
 import copy
@@ -154,6 +156,9 @@ class GANModule(L.LightningModule):
         self.compile_backend = compile_backend(compile)  # None: not compiled
         self.register_buffer("cur_nimg", torch.zeros((), dtype=torch.long))
         self.register_buffer("step_count", torch.zeros((), dtype=torch.long))  # training steps done
+        # Images per class of the training set (fake_labels draws from it); empty until known. Not in the
+        # state dict: it belongs to the data a run trains on, read again from the data module at every start.
+        self.register_buffer("label_counts", torch.zeros(0), persistent=False)
         self.seed = 0  # set by configure_run: the training randomness starts from it
         self.total_nimg = 0  # set by configure_run; not a hyperparameter so a resume may extend it
         self.batch_size = 0  # global images per step (families with a schedule override plan_batches)
@@ -241,6 +246,42 @@ class GANModule(L.LightningModule):
     def global_rand(self, local_batch: int, *shape: int) -> Tensor:
         full = torch.rand(local_batch * self.world_size, *shape, device=self.device)
         return full[self.rank :: self.world_size]
+
+    def fake_labels(self, local_batch: int, num_classes: int) -> Tensor | None:
+        """One-hot classes [local_batch, num_classes] for this rank's fakes; None for an unconditional model.
+
+        Each fake's class is drawn from the training set's labels, independently of the real batch, as the
+        official loops do: NVlabs/stylegan3 training/training_loop.py (and stylegan-xl, projected-gan) draws
+        `training_set.get_label(np.random.randint(len(training_set)))` per fake of every phase; the TF
+        PGGAN / StyleGAN losses draw G's labels with `training_set.get_random_labels_tf`. Drawing a class in
+        proportion to its image count is the same distribution. Drawn for the global batch on the global
+        RNG (checkpointed), so resume and N processes draw the same classes.
+        """
+        if not num_classes:
+            return None
+        if self.label_counts.numel() == 0:
+            self.use_label_counts(self._training_label_counts())
+        if self.label_counts.numel() != num_classes:
+            raise ValueError(f"the training set's label counts cover {self.label_counts.numel()} classes but this {self.family} model has {num_classes}")
+        full = torch.multinomial(self.label_counts, local_batch * self.world_size, replacement=True)
+        return F.one_hot(full[self.rank :: self.world_size], num_classes).float()
+
+    def use_label_counts(self, counts: Tensor) -> None:
+        """Set the images per class that `fake_labels` draws from (training reads them from the data module)."""
+        counts = torch.as_tensor(counts, dtype=torch.float32).flatten()
+        if counts.numel() == 0 or bool((counts < 0).any()) or not float(counts.sum()) > 0:
+            raise ValueError(f"label counts must be non-negative with a positive sum, one per class; got {counts.tolist()}")
+        self.label_counts = counts.to(self.device)
+
+    def _training_label_counts(self) -> Tensor:
+        datamodule = getattr(self._trainer, "datamodule", None)
+        if datamodule is None or not hasattr(datamodule, "label_counts"):
+            raise RuntimeError(
+                f"this conditional {self.family} model draws its fakes' classes from the training set's labels, but it was "
+                "given none: train it with a gan-zoo data module (trainer.fit(module, datamodule=...)) or call "
+                "module.use_label_counts(images_per_class) first"
+            )
+        return datamodule.label_counts()
 
     # ---- the training step ---------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ pytestmark = pytest.mark.slow
 
 TINY = [
     "experiment=smoke/pggan",
+    "model.conditional=true",  # the fakes' classes too are drawn for the global batch and sliced per rank
     "data.resolution=8",
     "data.batch_size=8",
     "model.schedule.lod_training_kimg=0.02",
@@ -36,14 +37,14 @@ def test_ddp_sim_gives_the_numbers_of_one_process(cli, tmp_path):
     a = torch.load(single / "checkpoints/last.ckpt", weights_only=True)
     b = torch.load(ddp / "checkpoints/last.ckpt", weights_only=True)
     assert a["gan_zoo"]["cur_nimg"] == b["gan_zoo"]["cur_nimg"] == 96
-    # Same images, same noise, same groups: the logged losses agree to float rounding (sums over
-    # ranks are ordered differently from sums over one batch)...
+    # Same images, same noise, same classes, same groups: the logged losses agree to float rounding (sums
+    # over ranks are ordered differently from sums over one batch; after a few steps that is ~1e-5 relative)...
     rows = [list(csv.DictReader((run / "csv/version_0/metrics.csv").open())) for run in (single, ddp)]
     early = [(x, y) for x, y in zip(*rows, strict=True) if float(x["progress/kimg"]) <= 0.081]
     assert len(early) == 2
     for x, y in early:
-        for key in ("loss/D_main", "loss/G_main", "loss/gradient_penalty", "scores/real", "scores/fake"):
-            assert float(x[key]) == pytest.approx(float(y[key]), rel=1e-5, abs=1e-6), key
+        for key in ("loss/D_main", "loss/G_main", "loss/D_label", "loss/gradient_penalty", "scores/real", "scores/fake"):
+            assert float(x[key]) == pytest.approx(float(y[key]), rel=5e-5, abs=1e-6), key
     # ...and so do the weights, up to what Adam makes of rounding noise in near-zero gradients
     # (g / sqrt(v) is +-1 whatever the size of g: at most a few lr-sized steps).
     differences = {key: (a["state_dict"][key] - b["state_dict"][key]).abs().max().item() for key in a["state_dict"] if a["state_dict"][key].is_floating_point()}

@@ -61,9 +61,11 @@ def _magnitudes_moved(ckpt: dict[str, Any]) -> None:
 CASES = {
     # 16x16 with 0.3+0.3 kimg phases: the stop at 0.7 kimg falls inside the 8x8 stable phase after a
     # fade, and the second half crosses the 16x16 fade-in, a minibatch change and an Adam reset.
+    # Conditional (AC-GAN): G's fake classes are drawn from the global RNG, which the resume restores.
     "pggan": ResumeCase(
         [
             "experiment=smoke/pggan",
+            "model.conditional=true",
             "data.resolution=16",
             "model.schedule.lod_training_kimg=0.3",
             "model.schedule.lod_transition_kimg=0.3",
@@ -93,9 +95,11 @@ CASES = {
     # 16x16, 8 images per step: the stop after step 22 falls between two ADA adjustments (every 4
     # steps, so the sign sums are mid-interval), after an R1 step (every 16) and a path-length step
     # (every 4); the second half crosses both regularisers again. ada_kimg is tiny so that p moves.
+    # Conditional: every phase draws its fakes' classes from the global RNG.
     "stylegan2": ResumeCase(
         [
             "experiment=smoke/stylegan2",
+            "model.conditional=true",
             "data.resolution=16",
             "data.batch_size=8",
             "model.aug=ada",

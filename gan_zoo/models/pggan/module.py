@@ -92,7 +92,7 @@ class PGGANModule(ProgressiveGrowing, GANModule):
     def generator_loss(self, batch: dict[str, Tensor]) -> Tensor:
         lod = self.current_state().lod
         n = batch["image"].shape[0]
-        labels = self.one_hot(batch.get("label"), self.label_size)
+        labels = self.fake_labels(n, self.label_size)  # G's loss draws its own (D's fakes take the reals' labels, as in the TF code)
         fakes = self.G(self.global_randn(n, self.G.z_dim), labels, lod)
         fake_scores, fake_logits = self.D(fakes, lod)
         loss = wgan_generator_loss(fake_scores)

@@ -127,18 +127,18 @@ class ProjectedGANModule(GANModule):
         return [Phase("G_main", "G", self.generator_main_loss), Phase("D_main", "D", self.discriminator_main_loss)]
 
     def generator_main_loss(self, batch: dict[str, Tensor]) -> Tensor:
-        c = self.one_hot(batch.get("label"), self.c_dim)
+        c = self.fake_labels(batch["image"].shape[0], self.c_dim)
         fake_logits = self.run_D(self.run_G(self.G, batch["image"].shape[0], c), c)
         self.record("scores/fake_G", torch.cat([t.flatten() for t in fake_logits]))
         return projected_hinge_g_loss(fake_logits, official_loss_scaling=False)
 
     def discriminator_main_loss(self, batch: dict[str, Tensor]) -> Tensor:
         reals = batch["image"]
-        c = self.one_hot(batch.get("label"), self.c_dim)
+        fake_c = self.fake_labels(reals.shape[0], self.c_dim)
         with torch.no_grad():
-            fakes = self.run_G(self.G, reals.shape[0], c)
-        fake_logits = self.run_D(fakes, c)
-        real_logits = self.run_D(reals, c)
+            fakes = self.run_G(self.G, reals.shape[0], fake_c)
+        fake_logits = self.run_D(fakes, fake_c)
+        real_logits = self.run_D(reals, self.one_hot(batch.get("label"), self.c_dim))
         self.record("scores/fake", torch.cat([t.flatten() for t in fake_logits]))
         self.record("scores/real", torch.cat([t.flatten() for t in real_logits]))
         return projected_hinge_d_loss(real_logits, fake_logits, official_loss_scaling=False)

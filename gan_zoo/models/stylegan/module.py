@@ -124,7 +124,7 @@ class StyleGANModule(ProgressiveGrowing, GANModule):
     def generator_loss(self, batch: dict[str, Tensor]) -> Tensor:
         lod = self.current_state().lod
         n = batch["image"].shape[0]
-        c = self.one_hot(batch.get("label"), self.label_size)
+        c = self.fake_labels(n, self.label_size)  # G's loss draws its own (D's fakes take the reals' labels, as in the TF code)
         fakes = self.training_fakes(n, c, lod)
         return logistic_generator_loss(self.D(fakes, c, lod)).mean()
 

@@ -182,7 +182,7 @@ class StyleGAN2Module(GANModule):
 
     def generator_main_loss(self, batch: dict[str, Tensor]) -> Tensor:
         n = batch["image"].shape[0]
-        c = self.one_hot(batch.get("label"), self.c_dim)
+        c = self.fake_labels(n, self.c_dim)
         fakes, _ = self.run_G(self.global_randn(n, self.G.z_dim), c)
         fake_logits = self.run_D(fakes, c)
         self.record("scores/fake_G", fake_logits)
@@ -193,8 +193,7 @@ class StyleGAN2Module(GANModule):
 
     def path_length_loss(self, batch: dict[str, Tensor]) -> Tensor:
         n = max(batch["image"].shape[0] // int(self.loss_config["pl_batch_shrink"]), 1)
-        c = self.one_hot(batch.get("label"), self.c_dim)
-        c = None if c is None else c[:n]
+        c = self.fake_labels(n, self.c_dim)
         with eager_for_gradient_penalty():  # the penalty's gradient runs through G's backward
             images, ws = self.run_G(self.global_randn(n, self.G.z_dim), c)
         h, w = images.shape[2:]
@@ -207,14 +206,14 @@ class StyleGAN2Module(GANModule):
     def discriminator_main_loss(self, batch: dict[str, Tensor]) -> Tensor:
         reals = batch["image"]
         n = reals.shape[0]
-        c = self.one_hot(batch.get("label"), self.c_dim)
+        fake_c = self.fake_labels(n, self.c_dim)
         with torch.no_grad():
-            fakes, _ = self.run_G(self.global_randn(n, self.G.z_dim), c, update_emas=True)
-        fake_logits = self.run_D(fakes, c)
+            fakes, _ = self.run_G(self.global_randn(n, self.G.z_dim), fake_c, update_emas=True)
+        fake_logits = self.run_D(fakes, fake_c)
         self.record("scores/fake", fake_logits)
         if self.loss_config["r1_gamma"] > 0 and not self.D_reg_interval:
             return logistic_discriminator_loss(None, fake_logits).mean() + self.r1_loss(batch, main=True)
-        real_logits = self.run_D(reals, c)
+        real_logits = self.run_D(reals, self.one_hot(batch.get("label"), self.c_dim))
         self._observe_reals(real_logits)
         return logistic_discriminator_loss(real_logits, fake_logits).mean()
 

@@ -196,7 +196,7 @@ class StyleGANXLModule(GANModule):
         return phases
 
     def generator_main_loss(self, batch: dict[str, Tensor]) -> Tensor:
-        c = self.one_hot(batch.get("label"), self.c_dim)
+        c = self.fake_labels(batch["image"].shape[0], self.c_dim)
         fakes, _ = self.run_G(batch["image"].shape[0], c)
         fake_logits = self.run_D(fakes, c)
         self.record("scores/fake_G", torch.cat([t.flatten() for t in fake_logits]))
@@ -209,9 +209,9 @@ class StyleGANXLModule(GANModule):
 
     def path_length_loss(self, batch: dict[str, Tensor]) -> Tensor:
         n = max(batch["image"].shape[0] // int(self.loss_config["pl_batch_shrink"]), 1)
-        c = self.one_hot(batch.get("label"), self.c_dim)
+        c = self.fake_labels(n, self.c_dim)
         with eager_for_gradient_penalty():  # the penalty's gradient runs through G's backward
-            images, ws = self.run_G(n, None if c is None else c[:n])
+            images, ws = self.run_G(n, c)
         h, w = images.shape[2:]
         lengths = path_lengths(images, ws, self.global_randn(n, *images.shape[1:]) / (h * w) ** 0.5)
         penalty = running_path_length_penalty(lengths, self.pl_mean, self.loss_config["pl_decay"], self.world_size)
@@ -220,11 +220,11 @@ class StyleGANXLModule(GANModule):
 
     def discriminator_main_loss(self, batch: dict[str, Tensor]) -> Tensor:
         reals = batch["image"]
-        c = self.one_hot(batch.get("label"), self.c_dim)
+        fake_c = self.fake_labels(reals.shape[0], self.c_dim)
         with torch.no_grad():
-            fakes, _ = self.run_G(reals.shape[0], c, update_emas=True)
-        fake_logits = self.run_D(fakes, c)
-        real_logits = self.run_D(reals, c)
+            fakes, _ = self.run_G(reals.shape[0], fake_c, update_emas=True)
+        fake_logits = self.run_D(fakes, fake_c)
+        real_logits = self.run_D(reals, self.one_hot(batch.get("label"), self.c_dim))
         self.record("scores/fake", torch.cat([t.flatten() for t in fake_logits]))
         self.record("scores/real", torch.cat([t.flatten() for t in real_logits]))
         self.record(

@@ -76,6 +76,8 @@ def test_class_subfolders_become_sorted_labels(tmp_path: Path) -> None:
     labels = [dataset[i]["label"] for i in range(len(dataset))]
     assert all(label.dtype == torch.int64 for label in labels)
     assert [int(label) for label in labels] == [0, 0, 1, 1]  # cat/1, cat/2, dog/1, dog/puppies/3
+    assert dataset.class_labels().tolist() == [0, 0, 1, 1]  # without decoding (conditional fakes draw from them)
+    assert ImageFolderDataset(tmp_path, resolution=8).class_labels() is None
 
 
 def test_second_half_of_indices_is_the_flipped_image(tmp_path: Path) -> None:
@@ -122,6 +124,7 @@ def test_zip_with_dataset_json_labels(tmp_path: Path) -> None:
     dataset = ImageFolderDataset(path, resolution=8, use_labels=True)
     assert len(dataset) == 3 and dataset.num_classes == 7 and dataset.provides == {"image", "label"}
     assert [int(dataset[i]["label"]) for i in range(3)] == [4, 6, 5]  # sorted names: img0, img2, 00001/img1
+    assert dataset.class_labels().tolist() == [4, 6, 5]
     unlabelled = ImageFolderDataset(path, resolution=8)
     assert unlabelled.provides == {"image"} and "label" not in unlabelled[0]
     assert torch.equal(unlabelled[0]["image"], dataset[0]["image"])
