@@ -134,6 +134,9 @@ class GANModule(L.LightningModule):
     optimizer_names: ClassVar[tuple[str, ...]] = ("G", "D")  # order of configure_optimizers' list
     provides_required: ClassVar[frozenset[str]] = frozenset({"image"})  # batch keys the family needs
     ema_after_phase: ClassVar[str | None] = None  # phase after which G_ema is updated (None = after all)
+    nonfinite_gradients: ClassVar[str | None] = None  # what the official loop does with NaN / inf gradients before
+    #   each optimizer step: "nan_to_num" (NaN -> 0, ±inf -> ±1e5: the NVlabs PyTorch loops), "skip_step" (no update
+    #   when any is non-finite: the TF optimizers), None (nothing: the gradients reach the optimizer as they are)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """A family's name is its package: the config tree (conf/model/<family>.yaml) is the only registry."""
@@ -307,7 +310,8 @@ class GANModule(L.LightningModule):
                 optimizer.zero_grad(set_to_none=True)
                 self.manual_backward(loss * phase.interval if phase.scale_by_interval else loss)
                 self._average_gradients(optimizer)
-                optimizer.step()
+                if self._gradients_usable(optimizer, phase.optimizer):
+                    optimizer.step()
                 self.untoggle_optimizer(optimizer)
             self._step_losses[f"loss/{phase.name}"] = loss.detach()
             if phase.name == (self.ema_after_phase or phases[-1].name):
@@ -371,6 +375,27 @@ class GANModule(L.LightningModule):
         row.update(peak_memory_gb(self.device))
         for logger in self.loggers:
             logger.log_metrics(row, step=nimg)
+
+    def _gradients_usable(self, optimizer: Any, name: str) -> bool:
+        """Apply the family's `nonfinite_gradients` policy to the optimizer's gradients; False: skip its step.
+
+        "nan_to_num" is NVlabs/stylegan3 training/training_loop.py's `misc.nan_to_num(flat, nan=0, posinf=1e5,
+        neginf=-1e5)` before every phase's step (stylegan-xl and projected-gan copy it); on finite gradients it
+        changes nothing. "skip_step" is the TF `Optimizer.apply_updates` of PGGAN (tfutil.py) and StyleGAN
+        (dnnlib/tflib/optimizer.py): `tf.cond(grad_ok, apply_gradients, no_op)`, so neither the weights nor
+        Adam's moments move; that needs the verdict on the host (one sync per phase), and the skipped steps
+        are logged as `overflow/<optimizer>`.
+        """
+        if self.nonfinite_gradients is None:
+            return True
+        grads = [p.grad for group in optimizer.param_groups for p in group["params"] if p.grad is not None]
+        if self.nonfinite_gradients == "nan_to_num":
+            for grad in grads:
+                grad.nan_to_num_(nan=0.0, posinf=1e5, neginf=-1e5)
+            return True
+        finite = torch.stack([torch.isfinite(grad).all() for grad in grads]).all() if grads else torch.ones((), dtype=torch.bool)
+        self.record(f"overflow/{name}", (~finite).float())
+        return bool(finite)
 
     def _average_gradients(self, optimizer: Any) -> None:
         if self.world_size == 1:

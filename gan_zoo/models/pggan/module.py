@@ -23,6 +23,7 @@ from gan_zoo.models.pggan.networks import PGGANDiscriminator, PGGANGenerator
 
 class PGGANModule(ProgressiveGrowing, GANModule):
     ema_after_phase = "D_main"
+    nonfinite_gradients = "skip_step"  # tfutil.py Optimizer: no update when a gradient is NaN or inf
 
     def __init__(
         self,

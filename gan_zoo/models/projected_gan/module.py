@@ -33,6 +33,8 @@ OFFICIAL_LR = {"fastgan_lite": 0.0002, "fastgan": 0.0002, "stylegan2": 0.002}  #
 
 
 class ProjectedGANModule(GANModule):
+    nonfinite_gradients = "nan_to_num"  # training_loop.py: NaN -> 0, ±inf -> ±1e5 before every step
+
     def __init__(
         self,
         resolution: int,  # image side (px, power of two)

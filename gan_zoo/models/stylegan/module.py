@@ -25,6 +25,7 @@ from gan_zoo.models.stylegan.networks import StyleGANDiscriminator, StyleGANGene
 
 class StyleGANModule(ProgressiveGrowing, GANModule):
     ema_after_phase = "D_main"
+    nonfinite_gradients = "skip_step"  # dnnlib/tflib/optimizer.py: no update when a gradient is NaN or inf
 
     def __init__(
         self,

@@ -60,6 +60,7 @@ class StyleGAN2Module(GANModule):
     loss_defaults: ClassVar[dict[str, Any]] = LOSS_DEFAULTS  # the settings model.loss takes (a subclass may add its own)
     sampling_defaults: ClassVar[dict[str, Any]] = SAMPLING_DEFAULTS  # the settings model.sampling takes
     ema_after_phase = "D_main"  # runs every step, after G's last update of the step
+    nonfinite_gradients = "nan_to_num"  # training_loop.py: NaN -> 0, ±inf -> ±1e5 before every step
 
     def __init__(
         self,

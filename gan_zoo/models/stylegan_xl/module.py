@@ -47,6 +47,8 @@ SAMPLING_DEFAULTS = {"truncation_psi": 1.0, "truncation_cutoff": None}
 
 
 class StyleGANXLModule(GANModule):
+    nonfinite_gradients = "nan_to_num"  # training_loop.py: NaN -> 0, ±inf -> ±1e5 before every step
+
     def __init__(
         self,
         resolution: int,  # image side of the data (must equal stage)
