@@ -31,7 +31,7 @@ from gan_zoo.metrics.distributed import all_true, rank_and_world
 from gan_zoo.metrics.fingerprint import dataset_fingerprint
 from gan_zoo.metrics.frechet import mean_cov
 from gan_zoo.metrics.kinds import MetricSpec, metric_kind, parse_metric
-from gan_zoo.metrics.streams import fake_blocks, real_blocks
+from gan_zoo.metrics.streams import CLASS_DRAWS, conditions_by_class, fake_blocks, real_blocks
 
 
 @dataclass
@@ -174,8 +174,11 @@ class MetricEvaluator:
                 start = time.perf_counter()
                 kind = metric_kind(spec.kind)
                 values, extra = kind.compute(self, spec, module, dataset)
+                conditioning = {"fake_labels": CLASS_DRAWS} if conditions_by_class(dataset) else {}
                 card = protocol_card(
-                    spec, kind.describe(self, spec, module.device), {"seed": self.options.seed, "sample_block": self.options.sample_block, **extra}
+                    spec,
+                    kind.describe(self, spec, module.device),
+                    {"seed": self.options.seed, "sample_block": self.options.sample_block, **conditioning, **extra},
                 )
                 results.append(MetricResult(spec.name, values, card, time.perf_counter() - start))
         return results

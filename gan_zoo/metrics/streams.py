@@ -4,8 +4,11 @@ Global sample indices [0, count) are cut into blocks of `block` samples (indepen
 number of processes); rank r takes blocks r, r + world, ... (`blocks_of_rank`). What a block holds
 depends only on its index: reals are dataset items in order; fakes come from
 `module.eval_fakes(batch, generator)` with the generator seeded by (seed, block) and the batch made
-of the real items at a seeded permutation of the data set (its labels, label maps or source images
-condition the fakes, as every family's protocol needs).
+of real items (their labels, label maps or source images condition the fakes, as every family's
+protocol needs): for a data set whose items condition by class label alone, each fake takes the
+label of an item drawn uniformly with replacement, as NVIDIA's metrics do (stylegan3
+metrics/metric_utils.py `iterate_random_labels`: `dataset.get_label(np.random.randint(len(dataset)))`
+per fake); label maps and source images are each used once, in a seeded permutation, cycling.
 """
 
 from collections.abc import Iterator
@@ -33,15 +36,27 @@ def real_blocks(dataset: MirroredDataset, count: int, block: int, rank: int, wor
         yield torch.tensor(list(indices)), batch
 
 
-def conditioning_order(dataset: MirroredDataset, seed: int) -> np.ndarray:
-    return np.random.RandomState(seed).permutation(len(dataset))
+CLASS_DRAWS = "per fake, the label of a dataset item drawn uniformly with replacement, numpy RandomState(seed) (NVIDIA iterate_random_labels)"
+
+
+def conditions_by_class(dataset: MirroredDataset) -> bool:
+    """Whether the data set conditions fakes by class label alone (no label maps, source or reference images)."""
+    return "label" in dataset.provides and dataset.provides <= {"image", "label"}
+
+
+def conditioning_order(dataset: MirroredDataset, seed: int, count: int) -> np.ndarray:
+    """The items whose inputs condition fakes 0, 1, ... (index i % len: the permutation cycles)."""
+    rng = np.random.RandomState(seed)
+    if conditions_by_class(dataset):
+        return rng.randint(len(dataset), size=max(count, 1))
+    return rng.permutation(len(dataset))
 
 
 def conditioning_blocks(
     dataset: MirroredDataset, count: int, block: int, rank: int, world: int, seed: int, num_workers: int = 0
 ) -> Iterator[tuple[int, Tensor, dict[str, Tensor]]]:
     """(block number, global sample indices, real batch that conditions the block's fakes)."""
-    order = conditioning_order(dataset, seed)
+    order = conditioning_order(dataset, seed, count)
     blocks = blocks_of_rank(count, block, rank, world)
     items = [[int(order[i % len(order)]) for i in b] for b in blocks]
     for indices, batch in zip(blocks, _loader(dataset, items, num_workers), strict=True):

@@ -177,7 +177,7 @@ class ProjectedGANModule(GANModule):
 
     @torch.no_grad()
     def eval_fakes(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
-        """The official metric protocol: G_ema, random z and noise inputs (both from `generator`), the batch's labels."""
+        """The official metric protocol: G_ema, random z and noise inputs (both from `generator`), the conditioning batch's labels."""
         n = batch["image"].shape[0]
         z = torch.randn(n, self.G.z_dim, generator=generator).to(self.device)
         noise_seed = int(torch.randint(2**62, (1,), generator=generator))

@@ -263,7 +263,7 @@ class StyleGANXLModule(GANModule):
 
     @torch.no_grad()
     def eval_fakes(self, batch: dict[str, Tensor], generator: torch.Generator | None = None) -> Tensor:
-        """The class-conditional protocol: no truncation, the real batch's labels (so the real label distribution)."""
+        """The class-conditional protocol: no truncation, the conditioning batch's labels (drawn from the data set by the metrics)."""
         z = torch.randn(batch["image"].shape[0], self.G.z_dim, generator=generator).to(self.device)
         ws = self.G_ema.mapping(z, self.one_hot(batch.get("label"), self.c_dim))
         return self.G_ema.synthesis(ws)
