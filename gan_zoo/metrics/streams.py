@@ -36,7 +36,10 @@ def real_blocks(dataset: MirroredDataset, count: int, block: int, rank: int, wor
         yield torch.tensor(list(indices)), batch
 
 
-CLASS_DRAWS = "per fake, the label of a dataset item drawn uniformly with replacement, numpy RandomState(seed) (NVIDIA iterate_random_labels)"
+CLASS_DRAWS = (
+    "per fake, the label of a dataset item drawn uniformly with replacement, numpy RandomState(seed) (NVIDIA iterate_random_labels);"
+    " unconditional models ignore it"
+)
 
 
 def conditions_by_class(dataset: MirroredDataset) -> bool:
