@@ -10,6 +10,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 
 def resolution_log2(resolution: int) -> int:
@@ -47,6 +48,14 @@ class _NearestUp2x(torch.autograd.Function):
 def interpolate_nearest2x(x: torch.Tensor) -> torch.Tensor:
     """Nearest x2 up-sampling of [N, C, H, W] as `F.interpolate(x, scale_factor=2, mode="nearest")` computes it."""
     return _NearestUp2x.apply(x)
+
+
+class NearestUpsample2x(nn.Module):
+    """`nn.Upsample(scale_factor=2, mode="nearest")` through `interpolate_nearest2x`: the same values and
+    gradients, faster on CPU; no parameters, so swapping one for the other keeps a state dict's keys."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return interpolate_nearest2x(x)
 
 
 def downscale_box(x: torch.Tensor, factor: int) -> torch.Tensor:

@@ -12,6 +12,8 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils import spectral_norm
 
+from gan_zoo.layers.resample import NearestUpsample2x
+
 NOISE_MODES = ("random", "none")
 
 
@@ -64,7 +66,7 @@ class UpBlock(nn.Sequential):
         out_channels: int,
         big: bool,  # True: two noisy convs (`--cfg fastgan`); False: one conv, no noise (`fastgan_lite`)
     ) -> None:
-        layers: list[nn.Module] = [nn.Upsample(scale_factor=2, mode="nearest")]
+        layers: list[nn.Module] = [NearestUpsample2x()]
         for conv_in in (in_channels, out_channels) if big else (in_channels,):
             layers.append(sn_conv(conv_in, out_channels * 2, 3, padding=1))
             if big:
@@ -100,7 +102,7 @@ class CondUpBlockSmall(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, embed_dim: int) -> None:
         super().__init__()
-        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.up = NearestUpsample2x()
         self.conv = sn_conv(in_channels, out_channels * 2, 3, padding=1)
         self.bn = ConditionalBatchNorm(out_channels * 2, embed_dim)
         self.act = nn.GLU(dim=1)
@@ -115,7 +117,7 @@ class CondUpBlockBig(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, embed_dim: int) -> None:
         super().__init__()
-        self.up = nn.Upsample(scale_factor=2, mode="nearest")
+        self.up = NearestUpsample2x()
         self.conv1 = sn_conv(in_channels, out_channels * 2, 3, padding=1)
         self.conv2 = sn_conv(out_channels, out_channels * 2, 3, padding=1)
         self.bn1 = ConditionalBatchNorm(out_channels * 2, embed_dim)

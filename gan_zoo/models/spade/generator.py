@@ -6,6 +6,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gan_zoo.layers.resample import interpolate_nearest2x
 from gan_zoo.models.spade.blocks import SPADEResnetBlock
 
 UPSAMPLING_LAYERS = {"normal": 5, "more": 6, "most": 7}  # n_up: number of x2 upsamplings
@@ -90,4 +91,4 @@ class SPADEGenerator(nn.Module):
 
     @staticmethod
     def _up(x: Tensor) -> Tensor:
-        return F.interpolate(x, scale_factor=2, mode="nearest")
+        return interpolate_nearest2x(x)  # F.interpolate(x, scale_factor=2, mode="nearest"), bit for bit, faster on CPU

@@ -12,6 +12,7 @@ added back: at 256 px that is 1/8, 1/4 and 1/2 of the image; a 64 px generator h
 """
 
 import math
+from typing import NamedTuple
 
 import torch.nn.functional as F
 from torch import Tensor, nn
@@ -67,29 +68,54 @@ class Generator(nn.Module):
 
     def forward(
         self,
-        x: Tensor,  # [N, C, H, W] source images in [-1, 1]
+        x: "Tensor | SourceEncoding",  # [N, C, H, W] source images in [-1, 1], or their encoding from an earlier call
         s: Tensor,  # [N, style_dim] style codes
         masks: tuple[Tensor, Tensor] | None = None,  # face masks [N, 1, h, w] (w_hpf > 0 only); None: no skip path
-    ) -> Tensor:
-        if x.shape[-1] != self.img_size or s.shape != (x.shape[0], self.style_dim):
-            raise ValueError(
-                f"G expects images [N, C, {self.img_size}, {self.img_size}] and styles [N, {self.style_dim}], got {list(x.shape)} and {list(s.shape)}"
-            )
+        return_encoding: bool = False,  # also return the sources' encoding, to decode other styles of them later
+    ) -> "Tensor | tuple[Tensor, SourceEncoding]":
+        """The translated images. The encoder does not see the style: one encoding of a source serves
+        every style of it (the training iteration decodes up to four styles of the same sources with
+        the same weights), so a SourceEncoding may stand in for the images."""
         if masks is not None and self.w_hpf <= 0:
             raise ValueError("face masks were given to a generator built with w_hpf=0, which has no high-pass skip path")
-        x = self.from_rgb(x)
-        cache = {}
-        for block in self.encode:
-            # Each block's input is kept (the last one's output never is); without downsamplings
-            # the same size repeats and the last input at that size wins, as in the official code.
-            if masks is not None and x.shape[-1] in SKIP_SIZES:
-                cache[x.shape[-1]] = x
-            x = block(x)
+        encoding = x if isinstance(x, SourceEncoding) else self.encode_source(x, masks)
+        if s.shape != (encoding.features.shape[0], self.style_dim):
+            raise ValueError(f"G expects styles [{encoding.features.shape[0]}, {self.style_dim}], got {list(s.shape)}")
+        x = encoding.features
         for block in self.decode:
             x = block(x, s)
             size = x.shape[-1]
             if masks is not None and size in SKIP_SIZES:
                 mask = masks[0] if size == FIRST_MASK_SIZE else masks[1]
                 mask = F.interpolate(mask, size=size, mode="bilinear")  # align_corners=False, as the official
-                x = x + self.hpf(mask * cache[size])
-        return self.to_rgb(x)
+                if size not in encoding.skips:
+                    raise ValueError("face masks were given with a source encoding made without them: encode the sources with the same masks")
+                x = x + self.hpf(mask * encoding.skips[size])
+        images = self.to_rgb(x)
+        return (images, encoding) if return_encoding else images
+
+    def encode_source(self, x: Tensor, masks: tuple[Tensor, Tensor] | None = None) -> "SourceEncoding":
+        """The encoder's half of forward (keeping the skip features when `masks` are given)."""
+        if x.shape[-1] != self.img_size:
+            raise ValueError(f"G expects images [N, C, {self.img_size}, {self.img_size}], got {list(x.shape)}")
+        x = self.from_rgb(x)
+        skips = {}
+        for block in self.encode:
+            # Each block's input is kept (the last one's output never is); without downsamplings
+            # the same size repeats and the last input at that size wins, as in the official code.
+            if masks is not None and x.shape[-1] in SKIP_SIZES:
+                skips[x.shape[-1]] = x
+            x = block(x)
+        return SourceEncoding(x, skips)
+
+
+class SourceEncoding(NamedTuple):
+    """What the encoder makes of source images: the bottleneck features and, for the high-pass path
+    (w_hpf > 0 with face masks), the encoder's features at each skip size."""
+
+    features: Tensor  # [N, C, h, w]
+    skips: dict[int, Tensor]  # size in px -> [N, C, size, size]; empty without masks
+
+    def detach(self) -> "SourceEncoding":
+        """The same values without the graph: for decoding under no_grad what a graph was built for."""
+        return SourceEncoding(self.features.detach(), {size: f.detach() for size, f in self.skips.items()})

@@ -13,8 +13,12 @@ EMA networks start from PyTorch's default initialisation (copies made before He 
 G, F, E and D), not from G's initial weights. Built right after torch.manual_seed(s), the initial
 G, F, E, D and EMA weights equal those the official main.py builds with --seed s. Each step runs one backward
 and steps its optimizers only; the networks of the other optimizers are frozen meanwhile, so they
-neither change nor spend time on gradients. λ_ds decays linearly to 0 over `ds_kimg` and is
-computed from `cur_nimg`, so a resumed run uses exactly the value the uninterrupted one would.
+neither change nor spend time on gradients. Nothing is computed twice from the same weights: G and F
+do not change in steps 1 and 2, so step 3's latent-guided fake is step 1's (generated once, with its
+graph), and G's encoder, which does not see the style, encodes the sources once for steps 1-3 and once
+for step 4 (the official code recomputes each; the values are the same bit for bit). λ_ds decays
+linearly to 0 over `ds_kimg` and is computed from `cur_nimg`, so a resumed run uses exactly the value
+the uninterrupted one would.
 """
 
 import copy
@@ -33,7 +37,7 @@ from gan_zoo.models.stargan_v2.blocks import he_init
 from gan_zoo.models.stargan_v2.discriminator import Discriminator
 from gan_zoo.models.stargan_v2.encoder import StyleEncoder
 from gan_zoo.models.stargan_v2.fan import FAN
-from gan_zoo.models.stargan_v2.generator import Generator
+from gan_zoo.models.stargan_v2.generator import Generator, SourceEncoding
 from gan_zoo.models.stargan_v2.landmarks import FaceMasker, load_face_masker
 from gan_zoo.models.stargan_v2.loss import adversarial_loss, lambda_ds_at, mean_abs
 from gan_zoo.models.stargan_v2.mapping import MappingNetwork
@@ -174,10 +178,41 @@ class StarGANv2Module(GANModule):
         ]
 
     def iteration_inputs(self, batch: dict[str, Tensor]) -> dict[str, Any]:
-        """The batch plus what the four steps share: two latents per sample and the sources' face masks."""
+        """The batch plus what the four steps share: two latents per sample, the sources' face masks, and
+        `generated`, the forwards a later step reuses, starting with the latent-guided fake (`latent_fake`),
+        made here, before any step freezes G and F, so that it carries their graph."""
         n = batch["image"].shape[0]
         z_trg, z_trg2 = self.global_randn(n, self.latent_dim), self.global_randn(n, self.latent_dim)
-        return {**batch, "z_trg": z_trg, "z_trg2": z_trg2, "masks": self.face_masks(batch["image"])}
+        inputs = {**batch, "z_trg": z_trg, "z_trg2": z_trg2, "masks": self.face_masks(batch["image"]), "generated": {}}
+        self.latent_fake(inputs)
+        return inputs
+
+    def _weights_version(self, *nets: nn.Module) -> tuple[tuple[int, int], ...]:
+        """Each parameter's identity and in-place version counter: an optimizer step or a weight load
+        changes them, so a cached forward is reused only while the weights that made it are unchanged."""
+        return tuple((id(p), p._version) for net in nets for p in net.parameters())
+
+    def latent_fake(self, inputs: dict[str, Any]) -> tuple[Tensor, Tensor]:
+        """(s_trg, G(x, s_trg)) with s_trg = F(z_trg, y_trg): D_latent's fake and, as G and F have not
+        changed in between, G_latent's. Made once, with the graph through G and F when they are trainable
+        (`iteration_inputs`), so G_latent backpropagates through the same forward; made again only if
+        G or F changed (an optimizer step), and G_latent makes its own if this one has no graph."""
+        generated = inputs["generated"]
+        version = self._weights_version(self.G, self.F)
+        if generated.get("latent_version") != version:
+            style = self.F(inputs["z_trg"], inputs["ref_label"])
+            image, encoding = self.G(inputs["image"], style, inputs["masks"], return_encoding=True)
+            generated.update(latent=(style, image), latent_version=version, encoding=encoding, encoding_version=self._weights_version(self.G))
+        return generated["latent"]
+
+    def source_encoding(self, inputs: dict[str, Any]) -> SourceEncoding:
+        """G's encoding of the sources without its graph, for fakes drawn under no_grad; reused while G is unchanged."""
+        generated = inputs["generated"]
+        version = self._weights_version(self.G)
+        if generated.get("encoding_version") != version:
+            with torch.no_grad():
+                generated.update(encoding=self.G.encode_source(inputs["image"], inputs["masks"]), encoding_version=version)
+        return generated["encoding"].detach()
 
     def target_style(self, inputs: dict[str, Any], guide: str, second: bool = False) -> Tensor:
         """Target-domain style from the latent (F) or from the reference image (E)."""
@@ -191,8 +226,11 @@ class StarGANv2Module(GANModule):
         with eager_for_gradient_penalty():
             real_logits = self.D(x_real, inputs["label"])
             penalty = 0.5 * r1_penalty(real_logits, x_real).mean()  # the official 0.5 · mean over the batch
-        with torch.no_grad():
-            x_fake = self.G(inputs["image"], self.target_style(inputs, guide), inputs["masks"])
+        if guide == "latent":
+            x_fake = self.latent_fake(inputs)[1].detach()
+        else:
+            with torch.no_grad():
+                x_fake = self.G(self.source_encoding(inputs), self.target_style(inputs, guide), inputs["masks"])
         fake_logits = self.D(x_fake, inputs["ref_label"])
         self.record(f"scores/real_{guide}", real_logits)
         self.record(f"scores/fake_{guide}", fake_logits)
@@ -201,12 +239,15 @@ class StarGANv2Module(GANModule):
 
     def generator_loss(self, inputs: dict[str, Any], guide: str) -> Tensor:
         x_real, y_org, y_trg, masks = inputs["image"], inputs["label"], inputs["ref_label"], inputs["masks"]
-        s_trg = self.target_style(inputs, guide)
-        x_fake = self.G(x_real, s_trg, masks)
+        s_trg, x_fake = self.latent_fake(inputs) if guide == "latent" else (None, None)
+        if x_fake is None or not x_fake.requires_grad:  # reference-guided, or made while G was frozen
+            s_trg = self.target_style(inputs, guide)
+            x_fake, encoding = self.G(x_real, s_trg, masks, return_encoding=True)
+            inputs["generated"].update(encoding=encoding, encoding_version=self._weights_version(self.G))
         loss_adv = adversarial_loss(self.D(x_fake, y_trg), 1.0)
         loss_sty = mean_abs(self.E(x_fake, y_trg), s_trg)
         with torch.no_grad():  # the official detaches x_fake2: building its graph would be wasted
-            x_fake2 = self.G(x_real, self.target_style(inputs, guide, second=True), masks)
+            x_fake2 = self.G(self.source_encoding(inputs), self.target_style(inputs, guide, second=True), masks)
         loss_ds = mean_abs(x_fake, x_fake2)
         x_rec = self.G(x_fake, self.E(x_real, y_org), self.face_masks(x_fake))
         loss_cyc = mean_abs(x_rec, x_real)
@@ -221,6 +262,7 @@ class StarGANv2Module(GANModule):
         self._restore_rng_states_once()
         optimizers = dict(zip(self.optimizer_names, self._optimizer_list(), strict=True))
         self._step_losses = {}
+        self._freeze_all_but(optimizers, self.optimizer_names)  # the latent fake's graph runs through G and F
         inputs = self.iteration_inputs(batch)
         for phase in self.phases():
             # The same profiler ranges as GANModule.training_step (benchmarks/train_step.py --profile reads them).
@@ -300,9 +342,12 @@ class StarGANv2Module(GANModule):
         source translated with its style.
         """
         styles = self.reference_styles(references, ref_domains)
-        rows = [torch.cat([torch.ones_like(sources[:1]), sources.to(self.device)])]
+        sources = sources.to(self.device)
+        masks = self.face_masks(sources)
+        encoding = self.G_ema.encode_source(sources, masks)  # once: every row decodes the same sources
+        rows = [torch.cat([torch.ones_like(sources[:1]), sources])]
         for i in range(references.shape[0]):
-            translated = self.translate(sources, styles[i : i + 1].expand(sources.shape[0], -1))
+            translated = self.G_ema(encoding, styles[i : i + 1].expand(sources.shape[0], -1), masks)
             rows.append(torch.cat([references[i : i + 1].to(self.device), translated]))
         return to_uint8(torch.cat(rows))
 

@@ -162,3 +162,12 @@ def test_nearest_2x_equals_torch_interpolate_in_values_and_gradients_bit_for_bit
         assert torch.equal(grad_ours, grad_theirs)
     channels_last = torch.randn(2, 3, 4, 4, generator=g).to(memory_format=torch.channels_last)
     assert torch.equal(interpolate_nearest2x(channels_last), torch.nn.functional.interpolate(channels_last, scale_factor=2, mode="nearest"))
+
+
+def test_nearest_upsample_module_replaces_nn_upsample_with_the_same_outputs_and_no_state() -> None:
+    # Projected GAN's FastGAN blocks swap nn.Upsample for it: their state-dict keys must not move.
+    from gan_zoo.layers.resample import NearestUpsample2x
+
+    x = torch.randn(2, 4, 6, 6, generator=torch.Generator().manual_seed(1))
+    assert torch.equal(NearestUpsample2x()(x), torch.nn.Upsample(scale_factor=2, mode="nearest")(x))
+    assert NearestUpsample2x().state_dict() == {} and not list(NearestUpsample2x().parameters())

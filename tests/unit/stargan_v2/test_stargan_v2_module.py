@@ -112,6 +112,89 @@ def test_a_training_step_runs_four_steps_then_the_ema_of_g_f_e() -> None:
     assert all(p.requires_grad for net in module.networks().values() for p in net.parameters())
 
 
+def recomputing_iteration(module: StarGANv2Module, optimizers: dict[str, torch.optim.Optimizer], data: dict[str, torch.Tensor]) -> None:
+    """The body of clovaai/stargan-v2 core/solver.py Solver.train written out with every forward made
+    afresh (compute_d_loss / compute_g_loss recompute G per step; nothing is frozen), z drawn as ours."""
+    G, F, E, D = module.G, module.F, module.E, module.D
+    x_real, y_org, y_trg = data["image"], data["label"], data["ref_label"]
+    n = x_real.shape[0]
+    z_trg, z_trg2 = torch.randn(n, module.latent_dim), torch.randn(n, module.latent_dim)
+    masks = module.face_masks(x_real)
+
+    def bce(logits: torch.Tensor, target: float) -> torch.Tensor:
+        return torch.nn.functional.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+    def step(loss: torch.Tensor, names: tuple[str, ...]) -> None:
+        for optimizer in optimizers.values():
+            optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        for name in names:
+            optimizers[name].step()
+
+    for guide in ("latent", "reference"):
+        x_in = x_real.detach().requires_grad_(True)
+        out = D(x_in, y_org)
+        (grad,) = torch.autograd.grad(out.sum(), x_in, create_graph=True)
+        loss_reg = 0.5 * grad.square().flatten(1).sum(1).mean()
+        with torch.no_grad():
+            s_trg = F(z_trg, y_trg) if guide == "latent" else E(data["ref_image"], y_trg)
+            x_fake = G(x_real, s_trg, masks)
+        step(bce(out, 1.0) + bce(D(x_fake, y_trg), 0.0) + loss_reg, ("D",))
+    for guide, names in (("latent", ("G", "F", "E")), ("reference", ("G",))):
+        s_trg = F(z_trg, y_trg) if guide == "latent" else E(data["ref_image"], y_trg)
+        x_fake = G(x_real, s_trg, masks)
+        loss_adv = bce(D(x_fake, y_trg), 1.0)
+        loss_sty = (E(x_fake, y_trg) - s_trg).abs().mean()
+        s_trg2 = F(z_trg2, y_trg) if guide == "latent" else E(data["ref_image2"], y_trg)
+        loss_ds = (x_fake - G(x_real, s_trg2, masks).detach()).abs().mean()
+        x_rec = G(x_fake, E(x_real, y_org), module.face_masks(x_fake))
+        loss_cyc = (x_rec - x_real).abs().mean()
+        step(loss_adv + loss_sty - module.current_lambda_ds() * loss_ds + loss_cyc, names)
+    module.update_ema(n)
+    module.cur_nimg += n  # λ_ds decays with the images shown
+
+
+@pytest.mark.parametrize("w_hpf", [0, 1])
+def test_a_training_step_equals_the_official_iteration_that_recomputes_every_forward(w_hpf: float, tmp_path) -> None:
+    # Ours generates the latent-guided fake once for D_latent and G_latent and encodes the sources once
+    # for the fakes of steps 1-3 and once for step 4; the official recomputes them all. Same weights after.
+    settings = {"resolution": 32} if w_hpf else {}
+    if w_hpf:
+        torch.save({"state_dict": FAN().state_dict()}, tmp_path / "wing.ckpt")
+        settings.update(w_hpf=1, fan_path=str(tmp_path / "wing.ckpt"))
+    ours = tiny_module(**settings)
+    reference = tiny_module(**settings)
+    reference.load_state_dict(ours.state_dict())
+    without_trainer(ours)
+    optimizers = dict(zip(reference.optimizer_names, reference.configure_optimizers(), strict=True))
+    data = batch(4, size=settings.get("resolution", 16))
+    for _ in range(2):  # the second iteration starts from updated weights and Adam moments
+        torch.manual_seed(7)
+        ours.training_step(data, 0)
+        torch.manual_seed(7)
+        recomputing_iteration(reference, optimizers, data)
+    for name in ("G", "F", "E", "D", "G_ema", "F_ema", "E_ema"):
+        theirs = getattr(reference, name).state_dict()
+        for key, value in getattr(ours, name).state_dict().items():
+            assert torch.equal(value, theirs[key]), (name, key)
+
+
+def test_forwards_cached_for_the_iteration_are_made_again_once_the_weights_change() -> None:
+    # The phases reuse the latent-guided fake and the sources' encoding only while G (and F) are the
+    # weights that made them: a step, a load or any in-place change in between makes them afresh.
+    module = tiny_module()
+    inputs = module.iteration_inputs(batch())
+    fresh = tiny_module().state_dict()
+    for change in (lambda: [p.mul_(0.5) for p in module.G.parameters()], lambda: module.load_state_dict(fresh)):
+        with torch.no_grad():
+            change()
+            expected_fake = module.G(inputs["image"], module.F(inputs["z_trg"], inputs["ref_label"]))
+            expected_features = module.G.encode_source(inputs["image"]).features
+        assert torch.equal(module.source_encoding(inputs).features, expected_features)
+        assert torch.equal(module.latent_fake(inputs)[1], expected_fake)
+        assert module.latent_fake(inputs)[1] is module.latent_fake(inputs)[1]  # unchanged weights: the same tensor
+
+
 STATS = {"resolution": 16, "num_domains": 2, "channel_base": 256, "max_conv_dim": 64, "mapping_hidden": 256, "style_dim": 8, "latent_dim": 4}
 
 
