@@ -47,14 +47,18 @@ class KimgCheckpoint(KimgPeriodicCallback):
         if signum == signal.SIGTERM and callable(previous):
             previous(signum, frame)  # Lightning's handler forwards SIGTERM to DDP children
 
-    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    # Installed once Lightning has installed its own (its SIGTERM handler, which stops DDP children, is
+    # the previous one we chain to) and given back before Lightning gives back the handlers it found, on
+    # both ways out of the loop: a fit, finished or failed, leaves the process's handlers as they were, so
+    # its next Ctrl-C (a notebook's, a script's) interrupts again.
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         for signum in (signal.SIGINT, signal.SIGTERM):
             try:
                 self._previous_handlers[signum] = signal.signal(signum, self._request_stop)
             except ValueError:  # not the main thread (e.g. a notebook worker): keep the defaults
                 pass
 
-    def on_fit_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+    def _restore_signal_handlers(self) -> None:
         for signum, handler in self._previous_handlers.items():
             signal.signal(signum, handler)
         self._previous_handlers = {}
@@ -68,8 +72,10 @@ class KimgCheckpoint(KimgPeriodicCallback):
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         self._save(trainer, self.dirpath / "last.ckpt")
+        self._restore_signal_handlers()
 
     def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
+        self._restore_signal_handlers()
         # Lightning stops DDP ranks with SIGTERMException at the start of a step: the state is whole.
         if isinstance(exception, SIGTERMException):
             self._save(trainer, self.dirpath / "last.ckpt")

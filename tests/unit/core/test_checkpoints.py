@@ -1,10 +1,13 @@
 """Checkpoint files: atomic writes, weights-only loading, which checkpoint a run starts from."""
 
+import signal
 import time
 
+import lightning as L
 import pytest
 import torch
 
+from gan_zoo.callbacks import KimgCheckpoint
 from gan_zoo.checkpoints import load_checkpoint_file
 from gan_zoo.errors import CheckpointError
 from gan_zoo.training.checkpoint_io import AtomicCheckpointIO
@@ -57,3 +60,49 @@ def test_resolve_ckpt_path(tmp_path):
     assert resolve_ckpt_path("last", ckpts).name == "last.ckpt"
     with pytest.raises(CheckpointError, match="no such checkpoint"):
         resolve_ckpt_path(str(tmp_path / "nope.ckpt"), ckpts)
+
+
+class FailingStep(L.LightningModule):
+    """A module whose first training step raises, as a bad batch or a bug would."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer = torch.nn.Linear(1, 1)
+        self.register_buffer("cur_nimg", torch.tensor(0))
+
+    def training_step(self, batch, batch_idx):
+        raise RuntimeError("simulated failure in a step")
+
+    def train_dataloader(self):
+        return torch.utils.data.DataLoader(torch.zeros(4, 1), batch_size=2)
+
+    def configure_optimizers(self):
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_ctrl_c_handler_is_given_back_when_the_fit_ends_or_fails(tmp_path, fails):
+    # During a fit, a first Ctrl-C asks for a clean stop; afterwards, even after a fit that raised, Ctrl-C
+    # must interrupt again (a notebook that trains twice, the next command of a script).
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+    module = FailingStep()
+    if not fails:
+        module.training_step = lambda batch, batch_idx: module.layer(batch).sum()
+    seen = []
+    probe = L.Callback()
+    probe.on_train_batch_start = lambda *args: seen.append(signal.getsignal(signal.SIGINT))
+    trainer = L.Trainer(
+        max_steps=1,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        enable_checkpointing=False,
+        callbacks=[KimgCheckpoint(dirpath=str(tmp_path)), probe],
+    )
+    if fails:
+        with pytest.raises(RuntimeError, match="simulated failure"):
+            trainer.fit(module)
+    else:
+        trainer.fit(module)
+    assert seen and seen[0] not in before  # the clean-stop handler was in place during the step
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
