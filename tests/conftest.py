@@ -11,6 +11,7 @@ import contextlib
 import io
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -79,6 +80,19 @@ def run_cli_in_process(*args: str, cwd: Path | None = None, env: dict | None = N
     if check and returncode != 0:
         raise AssertionError(f"gan-zoo {' '.join(args)} failed ({returncode}):\n{result.stdout[-3000:]}\n{result.stderr[-5000:]}")
     return result
+
+
+@pytest.fixture(autouse=True)
+def _signal_handlers_unchanged():
+    """Every test leaves the process's Ctrl-C / SIGTERM handlers as it found them: a handler left behind
+    (a fit that did not give its own back) changes what a later test in the same worker sees."""
+    before = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    after = {signum: signal.getsignal(signum) for signum in before}
+    for signum, handler in before.items():
+        signal.signal(signum, handler)
+    changed = {signal.Signals(signum).name: after[signum] for signum in before if after[signum] != before[signum]}
+    assert not changed, f"the test left signal handlers changed: {changed}"
 
 
 @pytest.fixture

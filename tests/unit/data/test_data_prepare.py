@@ -218,8 +218,14 @@ def test_ctrl_c_leaves_no_half_written_zip(tmp_path, monkeypatch):
         return source
 
     monkeypatch.setattr(prepare_run, "open_source", interrupted_source)
-    with pytest.raises(KeyboardInterrupt):
-        prepare(tmp_path / "src", tmp_path / "out" / "x.zip", workers=2)
+    # Python's own Ctrl-C handler, as in a terminal: a shell starts background jobs (`cmd &`, CI
+    # scripts) with SIGINT ignored, and Python then keeps it ignored.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            prepare(tmp_path / "src", tmp_path / "out" / "x.zip", workers=2)
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert list((tmp_path / "out").iterdir()) == []
 
 
