@@ -12,9 +12,15 @@ from gan_zoo.layers.equalized import EqualizedLinear
 
 
 def instance_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
-    """Zero mean, unit mean square per sample and channel over H, W (no affine parameters)."""
+    """Zero mean, unit mean square per sample and channel over H, W (no affine parameters).
+
+    In fp32 whatever x's dtype, cast back to it, as the official `instance_norm` (networks_stylegan.py)
+    does: 16-bit activations under mixed precision keep a 16-bit-rounded mean otherwise."""
+    dtype = x.dtype
+    if dtype in (torch.float16, torch.bfloat16):
+        x = x.float()
     x = x - x.mean(dim=(2, 3), keepdim=True)
-    return x * torch.rsqrt(x.square().mean(dim=(2, 3), keepdim=True) + eps)
+    return (x * torch.rsqrt(x.square().mean(dim=(2, 3), keepdim=True) + eps)).to(dtype)
 
 
 class AdaIN(nn.Module):

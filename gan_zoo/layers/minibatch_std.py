@@ -28,10 +28,12 @@ class MinibatchStdDev(nn.Module):
         if c % f != 0:
             raise ValueError(f"minibatch-stddev num_features {f} must divide the channel count {c}")
         y = x.reshape(g, -1, f, c // f, h, w)
+        if y.dtype in (torch.float16, torch.bfloat16):
+            y = y.float()  # statistics in fp32, as the official layer (TF: "Cast to FP32"; ADA: an fp32 epilogue)
         y = (y - y.mean(dim=0)).square().mean(dim=0)  # population variance over the group
         y = (y + 1e-8).sqrt().mean(dim=(2, 3, 4))  # [N/G, F]: one value per group and feature
         y = y.reshape(-1, f, 1, 1).repeat(g, 1, h, w)  # repeat over G puts group i % (N/G) at row i
-        return torch.cat([x, y], dim=1)
+        return torch.cat([x, y.to(x.dtype)], dim=1)
 
     def extra_repr(self) -> str:
         return f"group_size={self.group_size}, num_features={self.num_features}"

@@ -22,6 +22,11 @@ from torch import Tensor, nn
 PARAM_FREE_NORMS = ("syncbatch", "batch", "instance")
 
 
+def _for_statistics(x: Tensor) -> Tensor:
+    """x in fp32 if it is in a 16-bit float type (mixed precision), else x itself (fp32 and fp64 stay as they are)."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+
+
 def _distributed_world() -> int:
     if torch.distributed.is_available() and torch.distributed.is_initialized():
         return torch.distributed.get_world_size()
@@ -65,6 +70,11 @@ class ParamFreeSyncBatchNorm(nn.BatchNorm2d):
     In one process the forward runs those operations in that order (same values, bit for bit) and the
     backward is torch's fused batch-norm backward on the saved mean and inverse std, in place of
     autograd through a dozen full-size operations (same gradient up to float rounding).
+
+    Reduced-precision activations (bf16 / fp16 under mixed precision) are normalised with statistics
+    computed in fp32 and the result is cast back to their dtype, as torch's and cuDNN's batch norms do:
+    in 8 mantissa bits the sum of squares minus sum x mean cancels (activations of mean 3 and std
+    0.05 came out with a std of 15 instead of 1). fp32 inputs take exactly the path described above.
     """
 
     def __init__(
@@ -82,7 +92,7 @@ class ParamFreeSyncBatchNorm(nn.BatchNorm2d):
         if world == 1:
             return _SyncBatchNormOneProcess.apply(x, self)
         n, c = x.shape[:2]
-        flat = x.reshape(n, c, -1)
+        flat = _for_statistics(x).reshape(n, c, -1)  # fp32 statistics for bf16 / fp16 activations (see the class)
         # Sums over batch, then pixels, in the official order (the rounding follows it).
         sums, square_sums = flat.sum(0).sum(-1), (flat**2).sum(0).sum(-1)
         if world > 1:
@@ -100,14 +110,14 @@ class ParamFreeSyncBatchNorm(nn.BatchNorm2d):
             self.running_mean.copy_((1 - self.momentum) * self.running_mean + self.momentum * mean)
             self.running_var.copy_((1 - self.momentum) * self.running_var + self.momentum * (sumvar / (size - 1)))
         inv_std = (sumvar / size).clamp(self.eps) ** -0.5
-        return (x - mean[None, :, None, None]) * inv_std[None, :, None, None]
+        return ((x - mean[None, :, None, None]) * inv_std[None, :, None, None]).to(x.dtype)
 
 
 def _statistics(norm: ParamFreeSyncBatchNorm, x: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """(mean, inverse std, whether the variance was clamped) of one process's batch by the synchronised
-    formula, in its order of operations; updates the running statistics."""
+    formula, in its order of operations, in fp32 whatever x's dtype; updates the running statistics."""
     n, c = x.shape[:2]
-    flat = x.reshape(n, c, -1)
+    flat = _for_statistics(x).reshape(n, c, -1)
     sums, square_sums = flat.sum(0).sum(-1), (flat**2).sum(0).sum(-1)  # batch, then pixels: the official order
     size = n * flat.shape[2]
     if size < 2:
@@ -127,7 +137,7 @@ class _SyncBatchNormOneProcess(torch.autograd.Function):
     def forward(ctx: Any, x: Tensor, norm: ParamFreeSyncBatchNorm) -> Tensor:
         with torch.no_grad():
             mean, inv_std, clamped = _statistics(norm, x)
-            out = (x - mean[None, :, None, None]).mul_(inv_std[None, :, None, None])
+            out = (x - mean[None, :, None, None]).mul_(inv_std[None, :, None, None]).to(x.dtype)
         ctx.save_for_backward(x, out, mean, inv_std, clamped)
         ctx.eps = norm.eps
         return out
@@ -181,9 +191,11 @@ class SPADE(nn.Module):
 
 def shared_activations(layers: Sequence[SPADE], segmap: Tensor) -> list[Tensor]:
     """Each layer's `mlp_shared(segmap)`, for SPADE layers reading the same label map at the same size, as
-    one convolution with their kernels stacked: the same values and parameter gradients, bit for bit
-    (each output channel and its weight gradient are computed alone either way; the label map takes no
-    gradient), with one pass over the input instead of one per layer."""
+    one convolution with their kernels stacked: the same values bit for bit (each output channel is
+    computed alone either way), and the same parameter gradients bit for bit on one thread; on several,
+    oneDNN splits the weight gradient's sums by blocks of output channels, which differ for the stacked
+    conv, so they agree to float rounding (the label map takes no gradient). One pass over the input
+    instead of one per layer."""
     convs = [layer.mlp_shared[0] for layer in layers]
     out = F.conv2d(segmap, torch.cat([c.weight for c in convs]), torch.cat([c.bias for c in convs]), padding=convs[0].padding)
     # Contiguous once here, rather than copied by each of the gamma and beta convolutions reading it.

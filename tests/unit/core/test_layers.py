@@ -123,6 +123,18 @@ def test_minibatch_std_matches_loop_reference(n: int, group_size: int, num_featu
     torch.testing.assert_close(MinibatchStdDev(group_size, num_features)(x), expected)
 
 
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_minibatch_std_of_16_bit_features_is_computed_in_fp32(dtype: torch.dtype) -> None:
+    # As the official layer (TF "Cast to FP32"; ADA's fp32 epilogue): features of mean 40 and spread
+    # 0.5 lose the spread to a 16-bit group mean (40 +- 0.125 in bf16) otherwise.
+    g = torch.Generator().manual_seed(0)
+    x = (40 + 0.5 * torch.randn(8, 4, 4, 4, generator=g)).to(dtype)
+    out = MinibatchStdDev(group_size=4)(x)
+    assert out.dtype == dtype and torch.equal(out[:, :4], x)
+    expected = MinibatchStdDev(group_size=4)(x.float())[:, 4:]
+    torch.testing.assert_close(out[:, 4:].float(), expected, rtol=1e-2, atol=0)
+
+
 def test_minibatch_std_group_size_must_divide_batch() -> None:
     with pytest.raises(ValueError, match=r"group size 4 .* batch size 6"):
         MinibatchStdDev(group_size=4)(torch.randn(6, 2, 4, 4))

@@ -32,6 +32,17 @@ def test_instance_norm_gives_zero_mean_unit_variance_per_map() -> None:
     assert torch.allclose(y.square().mean(dim=(2, 3)), torch.ones(3, 4), atol=1e-4)
 
 
+@pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
+def test_instance_norm_of_16_bit_activations_computes_in_fp32_and_casts_back(dtype) -> None:
+    # As the official instance_norm (tf.cast to float32 and back): a map of mean 40 and std 0.5 keeps a
+    # 16-bit-rounded mean (40 +- 0.125 in bf16) otherwise, a shift of a quarter of its std after the norm.
+    g = torch.Generator().manual_seed(0)
+    x = (40 + 0.5 * torch.randn(2, 3, 8, 8, generator=g)).to(dtype)
+    y = instance_norm(x)
+    assert y.dtype == dtype
+    assert torch.allclose(y.float(), instance_norm(x.float()), rtol=0, atol=2e-2)
+
+
 def test_adain_refuses_a_style_batch_of_another_size() -> None:
     with pytest.raises(ValueError, match=r"w must be \[2, w_dim\]"):
         AdaIN(4, 8)(torch.randn(2, 4, 4, 4), torch.randn(3, 8))
