@@ -9,6 +9,7 @@ import torch
 from torch import nn
 
 from gan_zoo.layers.equalized import EqualizedLinear
+from gan_zoo.layers.precision import full_precision
 
 
 def instance_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
@@ -17,8 +18,7 @@ def instance_norm(x: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     In fp32 whatever x's dtype, cast back to it, as the official `instance_norm` (networks_stylegan.py)
     does: 16-bit activations under mixed precision keep a 16-bit-rounded mean otherwise."""
     dtype = x.dtype
-    if dtype in (torch.float16, torch.bfloat16):
-        x = x.float()
+    x = full_precision(x)
     x = x - x.mean(dim=(2, 3), keepdim=True)
     return (x * torch.rsqrt(x.square().mean(dim=(2, 3), keepdim=True) + eps)).to(dtype)
 

@@ -9,6 +9,8 @@ to group i % (N/G) (members are strided, not contiguous).
 import torch
 from torch import nn
 
+from gan_zoo.layers.precision import full_precision
+
 
 class MinibatchStdDev(nn.Module):
     def __init__(
@@ -27,9 +29,8 @@ class MinibatchStdDev(nn.Module):
             raise ValueError(f"minibatch-stddev group size {g} must divide the batch size {n}")
         if c % f != 0:
             raise ValueError(f"minibatch-stddev num_features {f} must divide the channel count {c}")
-        y = x.reshape(g, -1, f, c // f, h, w)
-        if y.dtype in (torch.float16, torch.bfloat16):
-            y = y.float()  # statistics in fp32, as the official layer (TF: "Cast to FP32"; ADA: an fp32 epilogue)
+        # Statistics in fp32, as the official layer (TF: "Cast to FP32"; ADA: an fp32 epilogue).
+        y = full_precision(x).reshape(g, -1, f, c // f, h, w)
         y = (y - y.mean(dim=0)).square().mean(dim=0)  # population variance over the group
         y = (y + 1e-8).sqrt().mean(dim=(2, 3, 4))  # [N/G, F]: one value per group and feature
         y = y.reshape(-1, f, 1, 1).repeat(g, 1, h, w)  # repeat over G puts group i % (N/G) at row i

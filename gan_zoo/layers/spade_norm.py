@@ -19,12 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gan_zoo.layers.precision import full_precision
+
 PARAM_FREE_NORMS = ("syncbatch", "batch", "instance")
-
-
-def _for_statistics(x: Tensor) -> Tensor:
-    """x in fp32 if it is in a 16-bit float type (mixed precision), else x itself (fp32 and fp64 stay as they are)."""
-    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
 
 
 def _distributed_world() -> int:
@@ -92,7 +89,7 @@ class ParamFreeSyncBatchNorm(nn.BatchNorm2d):
         if world == 1:
             return _SyncBatchNormOneProcess.apply(x, self)
         n, c = x.shape[:2]
-        flat = _for_statistics(x).reshape(n, c, -1)  # fp32 statistics for bf16 / fp16 activations (see the class)
+        flat = full_precision(x).reshape(n, c, -1)  # fp32 statistics for bf16 / fp16 activations (see the class)
         # Sums over batch, then pixels, in the official order (the rounding follows it).
         sums, square_sums = flat.sum(0).sum(-1), (flat**2).sum(0).sum(-1)
         if world > 1:
@@ -117,7 +114,7 @@ def _statistics(norm: ParamFreeSyncBatchNorm, x: Tensor) -> tuple[Tensor, Tensor
     """(mean, inverse std, whether the variance was clamped) of one process's batch by the synchronised
     formula, in its order of operations, in fp32 whatever x's dtype; updates the running statistics."""
     n, c = x.shape[:2]
-    flat = _for_statistics(x).reshape(n, c, -1)
+    flat = full_precision(x).reshape(n, c, -1)
     sums, square_sums = flat.sum(0).sum(-1), (flat**2).sum(0).sum(-1)  # batch, then pixels: the official order
     size = n * flat.shape[2]
     if size < 2:
