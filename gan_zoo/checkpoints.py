@@ -21,6 +21,7 @@ import torch
 from hydra.utils import get_class
 
 from gan_zoo.errors import CheckpointError, ConfigError
+from gan_zoo.models.base import foreign_arguments
 from gan_zoo.training.checkpoint_version import upgrade_checkpoint
 
 
@@ -76,7 +77,15 @@ def module_from_checkpoint(checkpoint: dict[str, Any], path: Path, device: torch
         module_class = get_class(record["model_target"])
     except Exception as error:
         raise CheckpointError(f"{path} was written by {record['model_target']}, which this gan-zoo version does not have ({error})") from error
-    module = module_class(**checkpoint["hyper_parameters"])
+    hparams = dict(checkpoint["hyper_parameters"])
+    for key in foreign_arguments(module_class, hparams):  # older StyleGAN3 checkpoints also kept StyleGAN2's lr, auto, auto_gpus
+        del hparams[key]
+    try:
+        module = module_class(**hparams)
+    except TypeError as error:
+        raise CheckpointError(
+            f"{path}: its hyperparameters do not build {record['model_target']} of this gan-zoo version ({error}); use the gan-zoo version that trained it"
+        ) from error
     upgrade_checkpoint(checkpoint, module)  # older formats store some tensors differently
     missing, unexpected = module.load_state_dict(checkpoint["state_dict"], strict=False)
     if missing or unexpected:

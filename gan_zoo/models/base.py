@@ -25,6 +25,7 @@
 """
 
 import copy
+import inspect
 import random
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -127,6 +128,16 @@ def cycled_labels(seeds: Sequence[int], labels: Tensor | None, num_classes: int)
     return labels
 
 
+def foreign_arguments(module_class: type, hparams: Mapping[str, Any]) -> list[str]:
+    """Keys of `hparams` that `module_class`'s constructor does not take but a base class's does: a
+    parent's arguments the family's constructor passes itself (derived from its own arguments)."""
+    own = inspect.signature(module_class.__init__).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in own.values()):
+        return []
+    inherited = {name for base in module_class.__mro__[1:] if "__init__" in vars(base) for name in inspect.signature(base.__init__).parameters}
+    return [key for key in hparams if key not in own and key in inherited]
+
+
 class GANModule(L.LightningModule):
     family: ClassVar[str] = "base"  # the family's folder gan_zoo/models/<family>/, = conf/model/<family>.yaml (set below)
     generate_module: ClassVar[str | None] = None  # module with `run(cfg, module, ckpt, device) -> list[Path]` for families
@@ -154,6 +165,11 @@ class GANModule(L.LightningModule):
         super().__init__()
         self.automatic_optimization = False
         self.save_hyperparameters()
+        # Lightning records the arguments of every __init__ in the chain; a parent's arguments that the
+        # family's own constructor does not take (StyleGAN3 passes D_lr as StyleGAN2's lr) would make
+        # the checkpoint's hyperparameters unusable to rebuild it: keep the family's own.
+        for key in foreign_arguments(type(self), self._hparams):
+            del self._hparams[key], self._hparams_initial[key]
         self.ema_config = dict(ema or {"beta": 0.999})  # only the keys given: "beta" in it selects the per-step form
         settings_with_defaults("model.ema", dict.fromkeys(EMA_SETTINGS), self.ema_config)  # refuses unknown keys
         self.compile_backend = compile_backend(compile)  # None: not compiled
