@@ -57,7 +57,7 @@ def _train(cfg: DictConfig, output_dir: Path, run_dir: RunDirectory) -> dict[str
             f"does not provide (it provides {sorted(datamodule.provides)}); choose a data set with them"
         )
     if record.get("cur_nimg", 0) >= module.total_nimg:
-        log.info("%s is already at %.1f kimg >= total_kimg=%s; nothing to train", ckpt_path, record["cur_nimg"] / 1000, cfg.total_kimg)
+        log.info("%s is already at %.3f kimg >= total_kimg=%s; nothing to train", ckpt_path, record["cur_nimg"] / 1000, cfg.total_kimg)
         return {"cur_nimg": record["cur_nimg"], "stopped_by_signal": None, "trainer": None}
     loggers = build_loggers(cfg, record.get("wandb_run_id"))
     callbacks = [*build_callbacks(cfg), ProgressLines()]
@@ -77,10 +77,11 @@ def _train(cfg: DictConfig, output_dir: Path, run_dir: RunDirectory) -> dict[str
         stop = int(signal.SIGTERM)
     else:
         stop = next((c.stop_signal for c in trainer.callbacks if getattr(c, "stop_signal", None)), None)
+    # kimg to 3 decimals, as the checkpoint names (kimg000000.208): a run of a few batches shows its real length.
     if run_dir.is_main and stop:
-        log.info("stopped by %s at %.1f kimg; continue with ckpt_path=last", signal.Signals(stop).name, int(module.cur_nimg) / 1000)
+        log.info("stopped by %s at %.3f kimg; continue with ckpt_path=last", signal.Signals(stop).name, int(module.cur_nimg) / 1000)
     elif run_dir.is_main:
-        log.info("done: %.1f kimg in %s", int(module.cur_nimg) / 1000, output_dir)
+        log.info("done: %.3f kimg in %s", int(module.cur_nimg) / 1000, output_dir)
     return {"cur_nimg": int(module.cur_nimg), "stopped_by_signal": stop, "trainer": trainer}
 
 
@@ -92,7 +93,7 @@ def _log_start(cfg: DictConfig, module: Any, datamodule: Any, output_dir: Path, 
     overrides = " ".join(task_overrides()) or "none"
     if ckpt_path is not None:
         log.info(
-            "resuming %s at %.1f kimg with overrides %s (this resume's config: %s)", ckpt_path, record.get("cur_nimg", 0) / 1000, overrides, run_dir.config_dir
+            "resuming %s at %.3f kimg with overrides %s (this resume's config: %s)", ckpt_path, record.get("cur_nimg", 0) / 1000, overrides, run_dir.config_dir
         )
     else:
         log.info("overrides: %s", overrides)

@@ -25,10 +25,11 @@ draw what 1 process draws. Command line: ``model.aug=fixed model.augment.p=0.2``
 
 What kornia does and what is written here (kornia has no equivalent for the latter):
 
-* kornia: the bilinear warp of the geometric stage (`geometry.transform.warp_affine`), the
-  per-sample separable band filtering (`filters.filter2d_separable`), the hue rotation matrix
-  (`geometry.conversions.axis_angle_to_rotation_matrix`).
-* by hand: pixel blitting as an exact gather (kornia's flips/rot90/translate work per batch or
+* kornia: the per-sample separable band filtering (`filters.filter2d_separable`), the hue rotation
+  matrix (`geometry.conversions.axis_angle_to_rotation_matrix`).
+* by hand: the sampling grid of the geometric stage's bilinear warp (kornia's `warp_affine` samples
+  through `F.grid_sample`, whose gradient has no gradient before torch 2.12, and R1 needs one: see
+  `grid_sample`), pixel blitting as an exact gather (kornia's flips/rot90/translate work per batch or
   interpolate; ADA's are per-sample and must stay bit-exact); the 2x wavelet up/downsampling pair
   (kornia's pyramid ops use a fixed Gaussian and cannot decimate with a custom orthonormal filter,
   which is what makes up-then-down an exact identity); the symlet and band filter design; the

@@ -7,7 +7,7 @@ under inversion, so a drawn transform and its inverse are equally likely and nee
 
 Resampling, as the ADA paper describes it: reflect-pad the images by what the transformed canvas
 reaches, upsample 2x with an orthonormal wavelet low-pass (symlet-6), sample bilinearly on the 2x
-grid (kornia's warp_affine), low-pass and decimate by 2 with the same wavelet, crop. The orthonormal
+grid (torch's grid_sample, through `grid_sample_bilinear`), low-pass and decimate by 2 with the same wavelet, crop. The orthonormal
 filter makes the up/down pair an exact identity, so resampling adds no blur beyond the interpolation.
 """
 
@@ -15,11 +15,11 @@ import math
 
 import torch
 import torch.nn.functional as F
-from kornia.geometry.transform import warp_affine
 from torch import Tensor
 
 from gan_zoo.augment.blit import reflect_pad
 from gan_zoo.augment.filters import centroid, symlet_lowpass
+from gan_zoo.augment.grid_sample import grid_sample_bilinear
 
 
 def scale2d(sx: Tensor, sy: Tensor) -> Tensor:
@@ -133,13 +133,32 @@ class WaveletResampler:
         b = self.support
         source = _to_fine(left, top, w, h, self.offset, images.device)
         output = _to_fine(b, b, w, h, self.offset, images.device)
-        # warp_affine wants the forward (source -> output) map; ours reads output -> source.
-        forward = output @ torch.linalg.inv(maps) @ torch.linalg.inv(source)
-        warped = warp_affine(
-            fine, forward[:, :2].to(images.dtype), dsize=(2 * (h + 2 * b), 2 * (w + 2 * b)), mode="bilinear", padding_mode="zeros", align_corners=True
-        )
-        coarse = self._downsample(warped, down_taps)
+        reads = source @ maps @ torch.linalg.inv(output)  # fine output index -> the fine source index it reads
+        dtype = _sampling_dtype(images.dtype)
+        grid = _sampling_grid(reads, fine.shape[-2:], (2 * (h + 2 * b), 2 * (w + 2 * b)), dtype)
+        warped = grid_sample_bilinear(fine.to(dtype), grid)
+        coarse = self._downsample(warped.to(images.dtype), down_taps)
         return coarse[:, :, b : b + h, b : b + w]
+
+
+def _sampling_dtype(dtype: torch.dtype) -> torch.dtype:
+    """fp32 for 16-bit images (their 8-10 mantissa bits cannot place a sample on a canvas of hundreds of pixels)."""
+    return torch.float64 if dtype == torch.float64 else torch.float32
+
+
+def _sampling_grid(reads: Tensor, source_size: tuple[int, int], output_size: tuple[int, int], dtype: torch.dtype) -> Tensor:
+    """grid_sample's grid [N, H_out, W_out, 2] (x, y in [-1, 1], align_corners) of the affine index maps `reads` [N, 3, 3].
+
+    Built here rather than by kornia's warp_affine, which samples through F.grid_sample: before torch
+    2.12 its gradient has no gradient, which R1 through the augmentation needs (see grid_sample)."""
+    (hs, ws), (ho, wo) = source_size, output_size
+    to_unit = torch.tensor([[2 / (ws - 1), 0, -1], [0, 2 / (hs - 1), -1], [0, 0, 1]], dtype=reads.dtype, device=reads.device)
+    affine = (to_unit @ reads)[:, :2].to(dtype)  # composed in float64, evaluated per pixel in the sampling dtype
+    xs = torch.arange(wo, dtype=affine.dtype, device=affine.device)
+    ys = torch.arange(ho, dtype=affine.dtype, device=affine.device)
+    # [N, 2, H, W]: a x + b y + c per output pixel, then channels last as grid_sample wants.
+    grid = affine[:, :, 0, None, None] * xs + affine[:, :, 1, None, None] * ys[:, None] + affine[:, :, 2, None, None]
+    return grid.permute(0, 2, 3, 1)
 
 
 def _to_fine(left: int, top: int, width: int, height: int, offset: float, device: torch.device) -> Tensor:

@@ -21,6 +21,7 @@ import torch
 from torch import Tensor, nn
 
 from gan_zoo.errors import WeightsError
+from gan_zoo.features.torchscript_files import jit_load
 from gan_zoo.features.weights import cache_dirs, sha256_of
 
 CELEBAHQ_ATTRIBUTES = (
@@ -128,7 +129,7 @@ def _load_one(path: Path, device: torch.device | str) -> nn.Module:
     try:
         if path.suffix == ".pt2":
             return torch.export.load(str(path)).module().to(device)
-        return torch.jit.load(str(path), map_location=device).eval()
+        return jit_load(path, device).eval()
     except Exception as error:  # each loader raises its own types for a foreign file
         raise WeightsError(
             f"linear separability: {path} is not a {'torch.export program' if path.suffix == '.pt2' else 'TorchScript module'} "

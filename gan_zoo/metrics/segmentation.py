@@ -29,6 +29,7 @@ from torch import Tensor
 
 from gan_zoo.data.transforms import to_uint8
 from gan_zoo.errors import MetricError, MetricNotApplicable, WeightsError
+from gan_zoo.features.torchscript_files import jit_load
 from gan_zoo.metrics.distributed import rank_and_world
 from gan_zoo.metrics.kinds import MetricSpec, register_metric
 from gan_zoo.metrics.ppl import block_generator
@@ -68,7 +69,7 @@ class TorchScriptSegmenter:
         device: torch.device,  # where the network runs
     ) -> None:
         try:
-            self.network = torch.jit.load(str(path), map_location=device).eval()
+            self.network = jit_load(path, device).eval()
         except Exception as error:
             raise WeightsError(f"segmenter: {path} cannot be loaded as a TorchScript module ({error}); {how_to_get(None)}") from error
         self.path, self.num_classes, self.device = path, num_classes, device

@@ -12,6 +12,7 @@ from typing import Any
 import lightning as L
 from hydra.utils import get_class, instantiate
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import InterpolationKeyError
 
 from gan_zoo.config_errors import dotted_keys, unknown_key
 from gan_zoo.errors import ConfigError
@@ -38,7 +39,7 @@ def build_module(cfg: DictConfig) -> GANModule:
     """The family's GANModule from `cfg.model`, configured with the run-level settings."""
     if cfg.get("model") is None:
         raise ConfigError(f"no model chosen: pass model=<name> (one of: {', '.join(_options('model'))}) or experiment=<preset> (gan-zoo list shows them)")
-    kwargs: dict[str, Any] = OmegaConf.to_container(cfg.model, resolve=True)  # type: ignore[assignment]
+    kwargs = _model_settings(cfg)
     target = kwargs.pop("_target_")
     module_class = get_class(target)
     try:
@@ -56,6 +57,19 @@ def build_module(cfg: DictConfig) -> GANModule:
         seed=int(cfg.get("seed", 0)),
     )
     return module
+
+
+def _model_settings(cfg: DictConfig) -> dict[str, Any]:
+    """`cfg.model` resolved; without `data=` its `${data.resolution}` and the like have nothing to point at."""
+    try:
+        return OmegaConf.to_container(cfg.model, resolve=True)  # type: ignore[return-value]
+    except InterpolationKeyError as error:
+        # Only a missing data group is worded here: a `${data...}` missing from a chosen data set is a bug of its config.
+        if cfg.get("data") is not None or "data." not in str(error):
+            raise
+        raise ConfigError(
+            f"no data set chosen: pass data=<name> (one of: {', '.join(_options('data'))}) or experiment=<preset> (gan-zoo list shows them)"
+        ) from error
 
 
 def _unexpected_setting(error: TypeError, model: DictConfig, module_class: type) -> ConfigError | None:

@@ -11,6 +11,7 @@ from omegaconf import OmegaConf
 
 from gan_zoo.config_dir import CONFIG_DIR
 from gan_zoo.models.base import GANModule
+from gan_zoo.models.projected_gan.backbones import BACKBONES
 from gan_zoo.registry import list_models
 from gan_zoo.training.build import build_module, build_trainer
 
@@ -98,3 +99,21 @@ def test_every_yaml_knob_of_model_configs_has_a_comment():
                 key = stripped.split(":")[0]
                 if key != "_target_":
                     assert "#" in line, f"{path.name}: '{stripped}' has no comment"
+
+
+BACKBONE_WEIGHTS = [
+    ("paper/projected_gan_fastgan_lite256", "model.backbone_weights", ["tf_efficientnet_lite0"]),
+    ("paper/stylegan_xl_imagenet16", "model.discriminator.backbone_weights", sorted(BACKBONES)),
+]
+
+
+@pytest.mark.parametrize(("experiment", "key", "names"), BACKBONE_WEIGHTS, ids=[b[0] for b in BACKBONE_WEIGHTS])
+def test_backbone_weights_take_a_file_per_backbone_without_a_plus(experiment, key, names):
+    """README: `model.backbone_weights.<name>=PATH`. Every backbone the family can use is declared (null:
+    the cache lookup), so the override composes as written; a key Hydra does not know would need `+`."""
+    cfg = compose_train([f"experiment={experiment}", "paths.output_dir=/tmp/gan-zoo-compose"])
+    assert sorted(OmegaConf.select(cfg, key)) == sorted(names)
+    assert all(OmegaConf.select(cfg, f"{key}.{name}") is None for name in names)
+    for name in names:
+        cfg = compose_train([f"experiment={experiment}", f"{key}.{name}=/weights/model.safetensors", "paths.output_dir=/tmp/gan-zoo-compose"])
+        assert OmegaConf.select(cfg, f"{key}.{name}") == "/weights/model.safetensors"

@@ -42,6 +42,16 @@ def test_subcommands_take_help_and_cfg_job(cli_in_process, tmp_path):
     assert missing.returncode != 0 and "model" in missing.stderr and "pggan" in missing.stderr
 
 
+HELP_COMMANDS = [["train"], ["summary"], ["eval"], ["generate"], ["import"], ["list"], ["data", "prepare"], ["data", "check"], ["data", "stats"]]
+
+
+@pytest.mark.parametrize("command", HELP_COMMANDS, ids=" ".join)
+def test_help_header_names_the_command(cli_in_process, tmp_path, command):
+    """Hydra's --help header names the app; without hydra.help.app_name it is the Python module (data_command)."""
+    out = cli_in_process(*command, "--help", cwd=tmp_path).stdout
+    assert out.startswith(f"gan-zoo {' '.join(command)} is powered by Hydra."), out.splitlines()[0]
+
+
 def test_list_names_models_data_experiments_metrics(cli_in_process, tmp_path):
     out = cli_in_process("list", cwd=tmp_path).stdout
     for expected in (

@@ -86,7 +86,7 @@ def test_train_log_holds_the_run_and_a_resume_keeps_the_run_config(cli_in_proces
     log = (run / "train.log").read_text()
     assert "smoke/pggan on ShapesDataset" in log and "overrides: experiment=smoke/pggan" in log
     assert "kimg (100%)" in log and "4x4" in log  # the progress bar's lines and the phase
-    assert f"saved {run / 'checkpoints/last.ckpt'}" in log and "done: 0.0 kimg" in log
+    assert f"saved {run / 'checkpoints/last.ckpt'}" in log and "done: 0.032 kimg" in log
     config = (run / ".hydra/config.yaml").read_bytes()
     assert OmegaConf.load(run / ".hydra/config.yaml").total_kimg == 0.032
     assert OmegaConf.load(run / ".hydra/overrides.yaml")[0] == "experiment=smoke/pggan"
@@ -129,6 +129,15 @@ BAD_OVERRIDES = [
     (["train", "experiment=smoke/pggan", "model.schedule.lr_base=[1"], ["cannot read the override 'model.schedule.lr_base=[1'"]),
     (["train", "-m", "experiment=smoke/pggan", "seed=1,2", "model.lrr=1"], ["model.lrr"]),
     (["summary", "model=stylegan4"], ["did you mean", "model=stylegan2"]),
+    # no data=: worded as a missing model= is, not as the model's ${data.resolution} that has nothing to point at
+    (["train", "model=pggan"], ["no data set chosen", "data=<name>", "shapes", "experiment=<preset>"]),
+    (["summary", "model=pggan"], ["no data set chosen", "data=<name>", "shapes", "experiment=<preset>"]),
+    # backbone_weights declares the known backbones (so <name>=PATH needs no +): another name is listed against them
+    (["summary", "experiment=paper/projected_gan_fastgan_lite256", "model.backbone_weights.resnet50=w.pth"], ["its keys: tf_efficientnet_lite0"]),
+    (
+        ["summary", "experiment=paper/stylegan_xl_imagenet16", "model.discriminator.backbone_weights.deit_base_distilled_patch16=w.pth"],
+        ["did you mean model.discriminator.backbone_weights.deit_base_distilled_patch16_224"],
+    ),
     (["summary", "experiment=smoke/pggan", "+model.lrr=1"], ["model.lrr", "PGGANModule"]),
     (["eval", "ckpt=x.ckpt", "metricz=[fid50k_full]"], ["did you mean metrics"]),
     (["eval", "ckpt=x.ckpt", "data=shapess"], ["did you mean", "data=shapes"]),

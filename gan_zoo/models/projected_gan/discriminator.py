@@ -85,6 +85,7 @@ class ProjectedDiscriminator(nn.Module):
         embed_proj: str = "linear",  # "linear" (Projected GAN) or "equalized" (StyleGAN-XL's FullyConnectedLayer)
         embed_classes: int = 1000,  # embedding rows; both official codes use 1000 whatever the data set
         layout: str = "stylegan_xl",  # state-dict names: "projected_gan" (one backbone) or "stylegan_xl" (dicts per backbone)
+        weights_key: str = "backbone_weights",  # the config key of backbone_weights, as a missing file's error names it
     ) -> None:
         super().__init__()
         if not backbones:
@@ -93,7 +94,9 @@ class ProjectedDiscriminator(nn.Module):
             raise ConfigError(f"layout must be one of {LAYOUTS}, got {layout!r}")
         if layout == "projected_gan" and len(backbones) != 1:
             raise ConfigError(f"layout 'projected_gan' has one backbone, got {list(backbones)}")
-        backbone_weights = dict(backbone_weights or {})
+        # The model configs declare every known backbone with null, so that `backbone_weights.<name>=PATH`
+        # is a plain override; null means the cache lookup, as a missing key, and may name an unused backbone.
+        backbone_weights = {name: path for name, path in (backbone_weights or {}).items() if path is not None}
         unknown = set(backbone_weights) - set(backbones)
         if unknown:
             raise ConfigError(f"backbone_weights names {sorted(unknown)}, which are not among the backbones {list(backbones)}")
@@ -108,7 +111,7 @@ class ProjectedDiscriminator(nn.Module):
 
         features, discs = {}, {}
         for name in self.backbones:
-            trunk = build_trunk(name, pretrained_backbones, backbone_weights.get(name), f"backbone_weights.{name}")
+            trunk = build_trunk(name, pretrained_backbones, backbone_weights.get(name), f"{weights_key}.{name}")
             features[name] = FeatureProjector(trunk, cout, expand, PROBE_RESOLUTION[layout])
             cond_kwargs = dict(embed_classes=embed_classes, embed_dim=embed_dim, embed_proj=embed_proj) if self.conditional else {}
             discs[name] = MultiScaleDiscriminator(
@@ -196,6 +199,7 @@ def projected_gan_discriminator(
     return ProjectedDiscriminator(
         ["tf_efficientnet_lite0"], c_dim, pretrained_backbones, backbone_weights, diffaug, interp224,
         normalize_inputs=False, separable=separable, embed_dim=128, embed_proj="linear", layout="projected_gan",
+        weights_key="model.backbone_weights",
     )  # fmt: skip
 
 
@@ -211,4 +215,5 @@ def stylegan_xl_discriminator(
     return ProjectedDiscriminator(
         list(backbones), c_dim, pretrained_backbones, backbone_weights, diffaug, interp224,
         normalize_inputs=True, embed_dim=320, embed_proj="equalized", layout="stylegan_xl",
+        weights_key="model.discriminator.backbone_weights",
     )  # fmt: skip

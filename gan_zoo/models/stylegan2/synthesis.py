@@ -55,7 +55,7 @@ class SynthesisLayer(nn.Module):
         styles = self.affine(w)
         x = modulated_conv2d(x, self.weight, styles, demodulate=True, up=self.up, resample_filter=self.resample_filter, fused=fused)
         if noise_mode == "random":
-            noise = (randn or torch.randn)(x.shape[0], 1, self.resolution, self.resolution).to(x.device)
+            noise = (torch.randn if randn is None else randn)(x.shape[0], 1, self.resolution, self.resolution).to(x.device)
             x = x + (noise * self.noise_strength).to(x.dtype)
         elif noise_mode == "const":
             x = x + (self.noise_const * self.noise_strength).to(x.dtype)

@@ -38,11 +38,12 @@ def load_class_embedding(path: str | Path | None, num_embeddings: int = 1000, em
         f"with torch.save (the tensor, or a state dict with 'weight'). Make it from the official {EMBEDDING_SOURCE} "
         f"(a pickled {{'embed': nn.Embedding(1000, 320)}}) with: python -c \"import pickle, torch; "
         f"e = pickle.load(open('tf_efficientnet_lite0.pkl', 'rb'))['embed']; "
-        f"torch.save(e.weight.detach().clone(), 'tf_efficientnet_lite0_embed.pt')\" and set the generator's "
-        f"embedding_path to it, or set rand_embedding=true to start from a random embedding (not the paper's setting)."
+        f"torch.save(e.weight.detach().clone(), 'tf_efficientnet_lite0_embed.pt')\" and pass "
+        f"model.embedding_path=tf_efficientnet_lite0_embed.pt, or model.rand_embedding=true to start from a random embedding "
+        f"(not the paper's setting)."
     )
     if path is None:
-        raise ConfigError(f"StyleGAN-XL class embedding: no embedding_path is set. {how}")
+        raise ConfigError(f"StyleGAN-XL class embedding: no model.embedding_path is set. {how}")
     path = Path(path).expanduser()
     if not path.is_file():
         raise ConfigError(f"StyleGAN-XL class embedding: {path} does not exist. {how}")

@@ -196,3 +196,35 @@ def test_fixed_filters_are_what_they_claim():
     response = np.abs(np.fft.rfft(bands, 256, axis=1))  # bin 128 = pi
     assert response[0, 0] > 0.99 and response[3, 128] > 0.99 and response[3, 0] < 1e-9
     assert response[1, 24] > 0.8 and response[2, 48] > 0.9  # 3pi/16, 3pi/8: band centres (33 taps: soft edges)
+
+
+def test_the_geometric_warp_samples_where_kornias_warp_affine_does():
+    # The sampling grid is built here (see gan_zoo.augment.grid_sample); kornia's warp of the same
+    # affine map is the reference for where each output pixel reads.
+    from kornia.geometry.transform import warp_affine
+
+    from gan_zoo.augment.geometric import _sampling_grid
+    from gan_zoo.augment.grid_sample import grid_sample_bilinear
+
+    g = torch.Generator().manual_seed(0)
+    source = torch.rand(3, 2, 20, 24, generator=g, dtype=torch.float64)
+    reads = torch.eye(3, dtype=torch.float64).repeat(3, 1, 1)
+    reads[:, :2, :2] += 0.2 * torch.randn(3, 2, 2, generator=g, dtype=torch.float64)
+    reads[:, :2, 2] = 3 * torch.randn(3, 2, generator=g, dtype=torch.float64)
+    ours = grid_sample_bilinear(source, _sampling_grid(reads, (20, 24), (18, 26), torch.float64))
+    kornias = warp_affine(source, torch.linalg.inv(reads)[:, :2], dsize=(18, 26), mode="bilinear", padding_mode="zeros", align_corners=True)
+    torch.testing.assert_close(ours, kornias, rtol=0, atol=1e-10)
+
+
+def test_grid_sample_written_out_for_older_torch_is_torchs_and_twice_differentiable():
+    from gan_zoo.augment.grid_sample import grid_sample_bilinear
+
+    g = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 2, 6, 7, generator=g, dtype=torch.float64, requires_grad=True)
+    grid = torch.rand(2, 5, 4, 2, generator=g, dtype=torch.float64) * 2.2 - 1.1  # some samples outside: zeros
+    weights = torch.rand(2, 2, 5, 4, generator=g, dtype=torch.float64)
+    written, native = grid_sample_bilinear(x, grid, native=False), grid_sample_bilinear(x, grid, native=True)
+    assert written.grad_fn is not None and torch.equal(written, native)
+    grads = [torch.autograd.grad((y * weights).sum(), x, create_graph=True)[0] for y in (written, native)]
+    assert torch.equal(grads[0], grads[1])
+    assert torch.autograd.gradgradcheck(lambda images: grid_sample_bilinear(images, grid, native=False), (x,))

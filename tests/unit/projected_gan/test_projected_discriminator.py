@@ -316,6 +316,10 @@ def test_backbone_loads_from_explicit_and_legacy_files(empty_caches) -> None:
     legacy.parent.mkdir(parents=True)
     torch.save(state, legacy)
     assert_trunk_holds(projected_gan_discriminator(0, True), state)
+    # The configs declare every backbone with null: null is the default lookup, as a missing key, and
+    # a null entry for a backbone this discriminator does not use is no mistake.
+    declared = {"tf_efficientnet_lite0": None, "deit_base_distilled_patch16_224": None}
+    assert_trunk_holds(projected_gan_discriminator(0, True, backbone_weights=declared), state)
 
 
 def test_missing_or_wrong_weights_are_clear_errors(empty_caches) -> None:
@@ -327,7 +331,7 @@ def test_missing_or_wrong_weights_are_clear_errors(empty_caches) -> None:
     assert str(empty_caches / "hf" / "hub" / "models--timm--tf_efficientnet_lite0.in1k") in message
     assert str(empty_caches / "torch" / "hub" / "checkpoints" / "tf_efficientnet_lite0-0aa007d2.pth") in message
     assert "timm.create_model('tf_efficientnet_lite0', pretrained=True)" in message
-    assert "backbone_weights.tf_efficientnet_lite0" in message
+    assert "model.backbone_weights.tf_efficientnet_lite0" in message  # the override key a user types
 
     with pytest.raises(BackboneWeightsError, match="does not exist"):
         projected_gan_discriminator(0, True, backbone_weights={"tf_efficientnet_lite0": str(empty_caches / "nope.pth")})

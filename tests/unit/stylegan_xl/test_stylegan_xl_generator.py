@@ -367,14 +367,16 @@ def test_embedding_errors_name_the_file_the_shape_and_the_fix(tmp_path) -> None:
         MappingNetwork(z_dim=8, c_dim=10, w_dim=8, num_ws=2, embedding_path=str(missing))
     message = str(error.value)
     assert str(missing) in message and "[1000, 320]" in message and "torch.save" in message
-    assert "tf_efficientnet_lite0.pkl" in message and "rand_embedding" in message
+    assert "tf_efficientnet_lite0.pkl" in message
+    # The fix names the override keys a user types, not the generator's argument names.
+    assert "model.embedding_path=" in message and "model.rand_embedding=true" in message
     torch.save(torch.randn(1000, 64), tmp_path / "wrong.pt")
     with pytest.raises(ConfigError, match=r"holds shape \[1000, 64\].*expected a float tensor of shape \[1000, 320\]"):
         MappingNetwork(z_dim=8, c_dim=10, w_dim=8, num_ws=2, embedding_path=str(tmp_path / "wrong.pt"))
     (tmp_path / "garbage.pt").write_text("not a tensor")
     with pytest.raises(ConfigError, match="cannot be read"):
         MappingNetwork(z_dim=8, c_dim=10, w_dim=8, num_ws=2, embedding_path=str(tmp_path / "garbage.pt"))
-    with pytest.raises(ConfigError, match="no embedding_path"):
+    with pytest.raises(ConfigError, match=r"no model\.embedding_path is set"):
         StyleGANXLGenerator(img_resolution=16, c_dim=10, **TINY)
 
 
