@@ -37,7 +37,7 @@ def jit_load(path: Path, map_location: torch.device | str = "cpu") -> torch.jit.
     so the FutureWarning torch prints on every load only alarms. Only that message is hidden.
     """
     with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=r"`torch\.jit\.load` is deprecated", category=FutureWarning)
+        warnings.filterwarnings("ignore", message=r"`torch\.jit\.load` is deprecated")  # FutureWarning on torch 2.14, DeprecationWarning on 2.11
         return torch.jit.load(str(path), map_location=map_location)
 
 
